@@ -1,0 +1,349 @@
+//! The decision: for one tenant, one apartment and their cart, what may be ordered and why not.
+//!
+//! The order of evaluation is the cost model. The tenant-wide gate (`order_blocks`) runs once;
+//! `key_blocks` runs once per distinct lock key, not per option; `option_blocks` runs per
+//! option only when the rule set defines it. Lock keys were computed when the catalogue was
+//! prepared.
+//!
+//! Precedence for one option: a rule error, then blocked (gate, key, option rules), then in the
+//! cart itself, then locked by another cart line on the same key (S10), then available.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use rhai::Dynamic;
+use serde::Serialize;
+
+use crate::catalogue::{PreparedCatalogue, PreparedOption};
+use crate::model::{
+    AddOnOption, Cart, Category, LockKey, Money, OptionId, RentalObjectId, TenantFacts,
+};
+use crate::rules::{
+    CartSummary, Reason, ReasonCode, ReasonParam, RuleError, RuleSet, engine_codes, tenant_value,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OptionStatus {
+    Available,
+    /// This option is in the cart.
+    InCart,
+    /// Another option with the same lock key is in the cart (S10).
+    LockedByCart,
+    /// The rules refuse it (S2–S5, or the landlord's own).
+    Blocked,
+    /// The rules could not decide; not the tenant's fault, and not orderable.
+    RuleError,
+}
+
+impl OptionStatus {
+    /// Whether the option may be added to the cart now.
+    pub fn is_orderable(self) -> bool {
+        self == OptionStatus::Available
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Availability {
+    pub status: OptionStatus,
+    pub reasons: Vec<Reason>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<RuleError>,
+}
+
+impl Availability {
+    fn of(status: OptionStatus) -> Self {
+        Availability {
+            status,
+            reasons: Vec::new(),
+            error: None,
+        }
+    }
+    fn blocked(reasons: Vec<Reason>) -> Self {
+        Availability {
+            status: OptionStatus::Blocked,
+            reasons,
+            error: None,
+        }
+    }
+    fn failed(error: RuleError) -> Self {
+        Availability {
+            status: OptionStatus::RuleError,
+            reasons: Vec::new(),
+            error: Some(error),
+        }
+    }
+}
+
+/// The tenant-wide gate (S2, S3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Gate {
+    pub reasons: Vec<Reason>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<RuleError>,
+}
+
+impl Gate {
+    pub fn is_open(&self) -> bool {
+        self.reasons.is_empty() && self.error.is_none()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OptionView {
+    pub option: Arc<AddOnOption>,
+    pub keys: Vec<LockKey>,
+    pub availability: Availability,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CategoryView {
+    pub category: Category,
+    pub options: Vec<OptionView>,
+}
+
+/// What a tenant sees of the catalogue for one apartment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CatalogueView {
+    pub rental_object: RentalObjectId,
+    pub rule_set_version: String,
+    pub gate: Gate,
+    /// Only categories with at least one option possible for this apartment (S6), by position.
+    pub categories: Vec<CategoryView>,
+    pub article_count: u32,
+}
+
+impl CatalogueView {
+    pub fn options(&self) -> impl Iterator<Item = &OptionView> {
+        self.categories.iter().flat_map(|c| c.options.iter())
+    }
+    pub fn option(&self, id: &OptionId) -> Option<&OptionView> {
+        self.options().find(|o| o.option.id() == id)
+    }
+}
+
+/// The cart as the rules see it: which keys its lines hold, and its totals. Lines whose option
+/// is no longer in the catalogue hold nothing.
+pub fn cart_summary(catalogue: &PreparedCatalogue, cart: &Cart) -> CartSummary {
+    let mut summary = CartSummary {
+        article_count: cart.article_count(),
+        ..CartSummary::default()
+    };
+    let mut monthly = Money::zero(catalogue.catalogue().currency());
+    for line in cart.lines() {
+        summary
+            .lines
+            .insert(line.option.clone(), line.quantity.get());
+        let Some(entry) = catalogue.entry(&line.option) else {
+            continue;
+        };
+        if let Ok(keys) = &entry.keys {
+            for key in keys {
+                summary
+                    .keys
+                    .entry(key.clone())
+                    .or_insert_with(|| line.option.clone());
+            }
+        }
+        let line_total = entry
+            .option
+            .monthly_price()
+            .checked_mul(line.quantity.get());
+        monthly = match line_total.and_then(|t| monthly.checked_add(t)) {
+            Ok(m) => m,
+            Err(error) => {
+                tracing::warn!(%error, "cart total does not add up; left at what it was");
+                monthly
+            }
+        };
+    }
+    summary.monthly_total = Some(monthly);
+    summary
+}
+
+/// Decides options one at a time for one tenant, memoising what is shared between them: the
+/// gate once, each lock key once.
+pub struct Decider<'a> {
+    rules: &'a RuleSet,
+    catalogue: &'a PreparedCatalogue,
+    cart: &'a Cart,
+    summary: CartSummary,
+    tenant: Dynamic,
+    gate: Gate,
+    keys: HashMap<LockKey, Result<Vec<Reason>, RuleError>>,
+}
+
+impl std::fmt::Debug for Decider<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Decider")
+            .field("gate", &self.gate)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> Decider<'a> {
+    pub fn new(
+        rules: &'a RuleSet,
+        catalogue: &'a PreparedCatalogue,
+        facts: &TenantFacts,
+        cart: &'a Cart,
+    ) -> Self {
+        let summary = cart_summary(catalogue, cart);
+        let tenant = tenant_value(facts, &summary, catalogue.catalogue().currency());
+        let gate = match rules.order_blocks(&tenant) {
+            Ok(reasons) => Gate {
+                reasons,
+                error: None,
+            },
+            Err(error) => Gate {
+                reasons: Vec::new(),
+                error: Some(error),
+            },
+        };
+        Decider {
+            rules,
+            catalogue,
+            cart,
+            summary,
+            tenant,
+            gate,
+            keys: HashMap::new(),
+        }
+    }
+
+    pub fn gate(&self) -> &Gate {
+        &self.gate
+    }
+
+    pub fn cart_summary(&self) -> &CartSummary {
+        &self.summary
+    }
+
+    /// The availability of one option of the catalogue; `None` if it is not in it.
+    pub fn decide(&mut self, option: &OptionId) -> Option<Availability> {
+        let catalogue = self.catalogue;
+        catalogue
+            .entry(option)
+            .map(|entry| self.decide_entry(entry))
+    }
+
+    fn decide_entry(&mut self, entry: &PreparedOption) -> Availability {
+        let keys = match &entry.keys {
+            Ok(keys) => keys,
+            Err(error) => return Availability::failed(error.clone()),
+        };
+        if let Some(error) = &self.gate.error {
+            return Availability::failed(error.clone());
+        }
+        if !self.gate.reasons.is_empty() {
+            return Availability::blocked(self.gate.reasons.clone());
+        }
+        let mut reasons = Vec::new();
+        for key in keys {
+            let (rules, tenant) = (self.rules, &self.tenant);
+            let result = self
+                .keys
+                .entry(key.clone())
+                .or_insert_with(|| rules.key_blocks(tenant, key));
+            match result {
+                Ok(key_reasons) => reasons.extend(key_reasons.iter().cloned()),
+                Err(error) => return Availability::failed(error.clone()),
+            }
+        }
+        if let Some(result) = self.rules.option_blocks(&self.tenant, &entry.value) {
+            match result {
+                Ok(option_reasons) => reasons.extend(option_reasons),
+                Err(error) => return Availability::failed(error),
+            }
+        }
+        if !reasons.is_empty() {
+            return Availability::blocked(reasons);
+        }
+        let id = entry.option.id();
+        if self.cart.contains(id) {
+            return Availability::of(OptionStatus::InCart);
+        }
+        let mut holders: Vec<&OptionId> = Vec::new();
+        for key in keys {
+            if let Some(holder) = self.summary.keys.get(key) {
+                if holder != id && !holders.contains(&holder) {
+                    holders.push(holder);
+                }
+            }
+        }
+        if holders.is_empty() {
+            return Availability::of(OptionStatus::Available);
+        }
+        let reasons = holders
+            .into_iter()
+            .map(|holder| locked_by_cart(self.catalogue, holder))
+            .collect();
+        Availability {
+            status: OptionStatus::LockedByCart,
+            reasons,
+            error: None,
+        }
+    }
+}
+
+/// The S10 reason: which cart line holds the key.
+pub fn locked_by_cart(catalogue: &PreparedCatalogue, holder: &OptionId) -> Reason {
+    let name = catalogue
+        .entry(holder)
+        .map(|e| e.option.name().to_owned())
+        .unwrap_or_else(|| holder.to_string());
+    Reason::new(ReasonCode::engine(engine_codes::LOCKED_BY_CART))
+        .with("option_id", ReasonParam::Text(holder.to_string()))
+        .with("option_name", ReasonParam::Text(name))
+}
+
+/// The catalogue view (S6, S10 and the rules' refusals) for one tenant and apartment.
+pub fn catalogue_view(
+    rules: &RuleSet,
+    catalogue: &PreparedCatalogue,
+    facts: &TenantFacts,
+    cart: &Cart,
+) -> CatalogueView {
+    let mut decider = Decider::new(rules, catalogue, facts, cart);
+    let object = &facts.rental_object;
+    let mut by_category: BTreeMap<&crate::model::CategoryId, Vec<OptionView>> = BTreeMap::new();
+    for entry in catalogue.entries() {
+        if !object.has_space(entry.option.space()) {
+            continue;
+        }
+        let availability = decider.decide_entry(entry);
+        by_category
+            .entry(entry.option.category())
+            .or_default()
+            .push(OptionView {
+                option: Arc::clone(&entry.option),
+                keys: entry.keys.as_ref().map(Clone::clone).unwrap_or_default(),
+                availability,
+            });
+    }
+    let mut categories: Vec<CategoryView> = catalogue
+        .catalogue()
+        .categories()
+        .iter()
+        .filter_map(|category| {
+            let mut options = by_category.remove(&category.id)?;
+            options.sort_by(|a, b| {
+                (a.option.position(), a.option.id()).cmp(&(b.option.position(), b.option.id()))
+            });
+            Some(CategoryView {
+                category: category.clone(),
+                options,
+            })
+        })
+        .collect();
+    categories.sort_by(|a, b| {
+        (a.category.position, &a.category.id).cmp(&(b.category.position, &b.category.id))
+    });
+    CatalogueView {
+        rental_object: object.id().clone(),
+        rule_set_version: rules.version().to_owned(),
+        gate: decider.gate.clone(),
+        categories,
+        article_count: cart.article_count(),
+    }
+}

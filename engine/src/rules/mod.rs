@@ -1,0 +1,408 @@
+//! The rule runtime: a landlord's rule set (rhai scripts, a manifest, messages in Swedish and
+//! English), compiled once, checked before it goes live, and called under the sandbox.
+//!
+//! The contract (docs/rules.md): `lock_keys(option)`, `order_blocks(tenant)`,
+//! `key_blocks(tenant, key)` and the optional `option_blocks(tenant, option)`. A set overrides
+//! any of them; what it leaves out comes from the shipped set in `rules/`.
+
+mod error;
+mod messages;
+mod reason;
+mod sandbox;
+mod source;
+mod values;
+
+use std::collections::BTreeMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::Path;
+use std::time::Duration;
+
+use rhai::{AST, Dynamic, Engine, FnAccess};
+use serde::Deserialize;
+
+pub use error::{RuleError, RuleSetError, SandboxLimit};
+pub use messages::Messages;
+pub use reason::{Reason, ReasonCode, ReasonParam, engine_codes};
+pub use sandbox::SandboxLimits;
+pub use source::{MANIFEST_FILE, RuleSetSource, ScriptSource};
+pub use values::CartSummary;
+
+pub(crate) use values::{option_value, tenant_value};
+
+use crate::model::{AddOnOption, Language, LockKey};
+
+/// The functions the engine calls, with their arity.
+pub const WELL_KNOWN_FUNCTIONS: [(&str, usize); 4] = [
+    ("lock_keys", 1),
+    ("order_blocks", 1),
+    ("key_blocks", 2),
+    ("option_blocks", 2),
+];
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Manifest {
+    name: String,
+    version: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    params: toml::Table,
+}
+
+/// A compiled, checked rule set, ready to decide. Cheap to share behind an `Arc`.
+pub struct RuleSet {
+    name: String,
+    version: String,
+    description: String,
+    fingerprint: u64,
+    engine: Engine,
+    ast: AST,
+    defines_option_blocks: bool,
+    /// Which file each well-known function comes from (`shipped:key_blocks.rhai` when the
+    /// landlord's set leaves it out).
+    origins: BTreeMap<&'static str, String>,
+    messages: Messages,
+    wall_clock: Duration,
+}
+
+impl std::fmt::Debug for RuleSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RuleSet")
+            .field("name", &self.name)
+            .field("version", &self.version)
+            .field("fingerprint", &self.fingerprint)
+            .field("origins", &self.origins)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RuleSet {
+    /// The shipped rule set alone.
+    pub fn shipped() -> Result<RuleSet, RuleSetError> {
+        let shipped = RuleSetSource::shipped();
+        // Only the manifest: the scripts and messages are the fallback layer already.
+        let manifest_only = RuleSetSource {
+            manifest: shipped.manifest,
+            scripts: Vec::new(),
+            messages_sv: None,
+            messages_en: None,
+        };
+        RuleSet::compile(&manifest_only, SandboxLimits::default())
+    }
+
+    /// Reads and compiles a rule-set folder with the default limits.
+    pub fn load(dir: &Path) -> Result<RuleSet, RuleSetError> {
+        RuleSet::compile(&RuleSetSource::read_dir(dir)?, SandboxLimits::default())
+    }
+
+    /// Compiles and checks a rule set: the manifest parses, every script compiles, every public
+    /// function is a well-known one with the right arity (helpers are `private fn`), and every
+    /// message reads in both languages.
+    pub fn compile(source: &RuleSetSource, limits: SandboxLimits) -> Result<RuleSet, RuleSetError> {
+        let manifest: Manifest =
+            toml::from_str(&source.manifest).map_err(|e| RuleSetError::Manifest {
+                file: MANIFEST_FILE.into(),
+                detail: e.to_string(),
+            })?;
+        let manifest_problem = |detail: &str| RuleSetError::Manifest {
+            file: MANIFEST_FILE.into(),
+            detail: detail.into(),
+        };
+        if manifest.name.trim().is_empty() {
+            return Err(manifest_problem("`name` is empty"));
+        }
+        if manifest.version.trim().is_empty() {
+            return Err(manifest_problem("`version` is empty"));
+        }
+        let engine = sandbox::sandboxed_engine(&limits, params_module(&manifest.params)?);
+
+        let shipped = RuleSetSource::shipped();
+        let mut origins = BTreeMap::new();
+        let mut ast = AST::empty();
+        for script in &shipped.scripts {
+            let compiled = compile_script(&engine, script)?;
+            for (name, _) in WELL_KNOWN_FUNCTIONS {
+                if defines(&compiled, name) {
+                    origins.insert(name, format!("shipped:{}", script.name));
+                }
+            }
+            ast = ast.merge(&compiled);
+        }
+        let mut landlord_origins: BTreeMap<&'static str, String> = BTreeMap::new();
+        for script in &source.scripts {
+            let compiled = compile_script(&engine, script)?;
+            for (name, _) in WELL_KNOWN_FUNCTIONS {
+                if defines(&compiled, name) {
+                    if let Some(first) = landlord_origins.insert(name, script.name.clone()) {
+                        return Err(RuleSetError::DefinedTwice {
+                            name: name.into(),
+                            first,
+                            second: script.name.clone(),
+                        });
+                    }
+                }
+            }
+            ast = ast.merge(&compiled);
+        }
+        origins.extend(landlord_origins);
+
+        let mut messages = shipped_messages()?;
+        let (sv, en) = (&source.messages_sv, &source.messages_en);
+        let landlord_sv = sv
+            .as_deref()
+            .map(|t| Messages::parse_language("messages/sv.toml", t))
+            .transpose()?;
+        let landlord_en = en
+            .as_deref()
+            .map(|t| Messages::parse_language("messages/en.toml", t))
+            .transpose()?;
+        messages.overlay(Messages::new(
+            landlord_sv.unwrap_or_default(),
+            landlord_en.unwrap_or_default(),
+        ));
+        messages.check_complete()?;
+
+        let mut hasher = DefaultHasher::new();
+        source.manifest.hash(&mut hasher);
+        for script in &source.scripts {
+            script.name.hash(&mut hasher);
+            script.code.hash(&mut hasher);
+        }
+        source.messages_sv.hash(&mut hasher);
+        source.messages_en.hash(&mut hasher);
+
+        Ok(RuleSet {
+            name: manifest.name,
+            version: manifest.version,
+            description: manifest.description,
+            fingerprint: hasher.finish(),
+            defines_option_blocks: defines(&ast, "option_blocks"),
+            engine,
+            ast,
+            origins,
+            messages,
+            wall_clock: limits.wall_clock,
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+    /// Changes whenever any of the set's text changes; caches of derived data key on it.
+    pub fn fingerprint(&self) -> u64 {
+        self.fingerprint
+    }
+    pub fn messages(&self) -> &Messages {
+        &self.messages
+    }
+    pub fn render(&self, reason: &Reason, language: Language) -> String {
+        self.messages.render(reason, language)
+    }
+    /// The file a well-known function of this set comes from.
+    pub fn origin(&self, function: &str) -> Option<&str> {
+        self.origins.get(function).map(String::as_str)
+    }
+    /// Whether the set has per-option rules; without them no option needs a call of its own.
+    pub fn defines_option_blocks(&self) -> bool {
+        self.defines_option_blocks
+    }
+
+    /// `lock_keys(option)`: the keys an option occupies.
+    pub fn lock_keys(&self, option: &AddOnOption) -> Result<Vec<LockKey>, RuleError> {
+        let value = option_value(option, &[]);
+        let answer = sandbox::call(
+            &self.engine,
+            &self.ast,
+            self.wall_clock,
+            "lock_keys",
+            (value,),
+        )?;
+        values::lock_keys_from(answer)
+    }
+
+    /// `order_blocks(tenant)`: reasons the tenant cannot order at all.
+    pub(crate) fn order_blocks(&self, tenant: &Dynamic) -> Result<Vec<Reason>, RuleError> {
+        let answer = sandbox::call(
+            &self.engine,
+            &self.ast,
+            self.wall_clock,
+            "order_blocks",
+            (tenant.clone(),),
+        )?;
+        values::reasons_from("order_blocks", answer)
+    }
+
+    /// `key_blocks(tenant, key)`: reasons one lock key is blocked.
+    pub(crate) fn key_blocks(
+        &self,
+        tenant: &Dynamic,
+        key: &LockKey,
+    ) -> Result<Vec<Reason>, RuleError> {
+        let key = Dynamic::from(rhai::ImmutableString::from(key.as_str()));
+        let answer = sandbox::call(
+            &self.engine,
+            &self.ast,
+            self.wall_clock,
+            "key_blocks",
+            (tenant.clone(), key),
+        )?;
+        values::reasons_from("key_blocks", answer)
+    }
+
+    /// `option_blocks(tenant, option)`, when the set defines it.
+    pub(crate) fn option_blocks(
+        &self,
+        tenant: &Dynamic,
+        option: &Dynamic,
+    ) -> Option<Result<Vec<Reason>, RuleError>> {
+        if !self.defines_option_blocks {
+            return None;
+        }
+        let answer = sandbox::call(
+            &self.engine,
+            &self.ast,
+            self.wall_clock,
+            "option_blocks",
+            (tenant.clone(), option.clone()),
+        );
+        Some(answer.and_then(|a| values::reasons_from("option_blocks", a)))
+    }
+}
+
+fn shipped_messages() -> Result<Messages, RuleSetError> {
+    let shipped = RuleSetSource::shipped();
+    let sv = Messages::parse_language(
+        "shipped:messages/sv.toml",
+        shipped.messages_sv.as_deref().unwrap_or(""),
+    )?;
+    let en = Messages::parse_language(
+        "shipped:messages/en.toml",
+        shipped.messages_en.as_deref().unwrap_or(""),
+    )?;
+    let messages = Messages::new(sv, en);
+    for code in [engine_codes::LOCKED_BY_CART] {
+        let code = ReasonCode::parse(code).map_err(|detail| RuleSetError::Messages {
+            file: "shipped".into(),
+            detail,
+        })?;
+        if !messages.contains(&code) {
+            return Err(RuleSetError::MissingMessage {
+                code: code.to_string(),
+                language: "sv/en",
+            });
+        }
+    }
+    Ok(messages)
+}
+
+fn defines(ast: &AST, name: &str) -> bool {
+    ast.iter_functions()
+        .any(|f| f.name == name && f.access != FnAccess::Private)
+}
+
+/// Compiles one script and checks its functions against the contract.
+fn compile_script(engine: &Engine, script: &ScriptSource) -> Result<AST, RuleSetError> {
+    let mut ast = engine
+        .compile(&script.code)
+        .map_err(|e| RuleSetError::Syntax {
+            file: script.name.clone(),
+            line: e.1.line().unwrap_or(0),
+            column: e.1.position().unwrap_or(0),
+            detail: e.0.to_string(),
+        })?;
+    ast.set_source(script.name.as_str());
+    for function in ast.iter_functions() {
+        if function.access == FnAccess::Private {
+            continue;
+        }
+        let (line, column) = function_position(&script.code, function.name);
+        match WELL_KNOWN_FUNCTIONS
+            .iter()
+            .find(|(name, _)| *name == function.name)
+        {
+            Some((_, arity)) if *arity != function.params.len() => {
+                return Err(RuleSetError::WrongArity {
+                    file: script.name.clone(),
+                    line,
+                    column,
+                    name: function.name.to_owned(),
+                    expected: *arity,
+                    found: function.params.len(),
+                });
+            }
+            Some(_) => {}
+            None => {
+                return Err(RuleSetError::UnknownFunction {
+                    file: script.name.clone(),
+                    line,
+                    column,
+                    name: function.name.to_owned(),
+                });
+            }
+        }
+    }
+    Ok(ast)
+}
+
+/// rhai's function metadata has no position, so find `fn name` in the text for the report.
+fn function_position(code: &str, name: &str) -> (usize, usize) {
+    for (index, line) in code.lines().enumerate() {
+        let mut search = line;
+        let mut offset = 0;
+        while let Some(at) = search.find("fn ") {
+            let after = search.get(at + 3..).unwrap_or("").trim_start();
+            let gap = search.len() - at - 3 - after.len();
+            let rest = after.strip_prefix(name).unwrap_or("");
+            if after.starts_with(name) && rest.trim_start().starts_with('(') {
+                return (index + 1, offset + at + 3 + gap + 1);
+            }
+            offset += at + 3;
+            search = search.get(at + 3..).unwrap_or("");
+        }
+    }
+    (0, 0)
+}
+
+/// `[params]` of the manifest, as constants `params::name` in every script.
+fn params_module(params: &toml::Table) -> Result<rhai::Module, RuleSetError> {
+    let mut module = rhai::Module::new();
+    for (name, value) in params {
+        module.set_var(name.as_str(), toml_to_dynamic(name, value)?);
+    }
+    Ok(module)
+}
+
+fn toml_to_dynamic(name: &str, value: &toml::Value) -> Result<Dynamic, RuleSetError> {
+    let problem = |detail: String| RuleSetError::Manifest {
+        file: MANIFEST_FILE.into(),
+        detail,
+    };
+    Ok(match value {
+        toml::Value::Integer(i) => Dynamic::from_int(*i),
+        toml::Value::String(s) => Dynamic::from(s.clone()),
+        toml::Value::Boolean(b) => Dynamic::from_bool(*b),
+        toml::Value::Array(items) => Dynamic::from_array(
+            items
+                .iter()
+                .map(|v| toml_to_dynamic(name, v))
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+        toml::Value::Float(_) => {
+            return Err(problem(format!(
+                "param `{name}` is a float; use integers (money in öre)"
+            )));
+        }
+        toml::Value::Datetime(_) | toml::Value::Table(_) => {
+            return Err(problem(format!(
+                "param `{name}` must be an integer, string, boolean or array"
+            )));
+        }
+    })
+}

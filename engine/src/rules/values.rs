@@ -1,0 +1,260 @@
+//! What the scripts see, and what they may give back. Facts become one shared rhai map per
+//! decision (cloning a shared value is a reference count, not a deep copy), options become maps
+//! once per catalogue load.
+
+use std::collections::BTreeMap;
+
+use chrono::Datelike;
+use rhai::{Array, Dynamic, Map};
+
+use super::{Reason, ReasonCode, ReasonParam, RuleError};
+use crate::model::{AddOnOption, Currency, LockKey, Money, OptionId, TenantFacts, Unit};
+
+pub(crate) fn money_value(money: Money) -> Dynamic {
+    let mut map = Map::new();
+    map.insert("amount".into(), Dynamic::from_int(money.minor()));
+    map.insert("currency".into(), Dynamic::from(money.currency().code()));
+    Dynamic::from_map(map)
+}
+
+/// The option as a script sees it in `lock_keys(option)` and `option_blocks(tenant, option)`.
+pub(crate) fn option_value(option: &AddOnOption, keys: &[LockKey]) -> Dynamic {
+    let mut map = Map::new();
+    map.insert("id".into(), option.id().as_str().into());
+    map.insert("category".into(), option.category().as_str().into());
+    map.insert("space".into(), option.space().as_str().into());
+    map.insert("name".into(), option.name().into());
+    map.insert("monthly_price".into(), money_value(option.monthly_price()));
+    map.insert("one_time_fee".into(), money_value(option.one_time_fee()));
+    let (unit, max) = match option.unit() {
+        Unit::Piece { max } => ("piece", max.get()),
+        Unit::Single => ("single", 1),
+    };
+    map.insert("unit".into(), unit.into());
+    map.insert("max_quantity".into(), Dynamic::from_int(i64::from(max)));
+    let keys: Array = keys
+        .iter()
+        .map(|k| Dynamic::from(rhai::ImmutableString::from(k.as_str())))
+        .collect();
+    map.insert("keys".into(), Dynamic::from_array(keys));
+    Dynamic::from_map(map).into_shared()
+}
+
+/// What the cart holds, as far as the rules are concerned.
+#[derive(Debug, Clone, Default)]
+pub struct CartSummary {
+    /// Each lock key the cart's lines occupy, with the option occupying it.
+    pub keys: BTreeMap<LockKey, OptionId>,
+    /// Each cart line's option with its quantity.
+    pub lines: BTreeMap<OptionId, u32>,
+    pub monthly_total: Option<Money>,
+    pub article_count: u32,
+}
+
+/// The `tenant` argument of every rule: the facts, the apartment and the cart.
+pub(crate) fn tenant_value(facts: &TenantFacts, cart: &CartSummary, currency: Currency) -> Dynamic {
+    let mut map = Map::new();
+    map.insert("id".into(), facts.tenant.as_str().into());
+    map.insert(
+        "ordering_enabled".into(),
+        Dynamic::from_bool(facts.ordering_enabled),
+    );
+    map.insert("currency".into(), currency.code().into());
+    map.insert("debt".into(), money_value(facts.debt));
+    let ongoing: Map = facts
+        .ongoing_orders
+        .iter()
+        .map(|(key, order)| {
+            (
+                key.as_str().into(),
+                Dynamic::from(order.case_number.clone()),
+            )
+        })
+        .collect();
+    map.insert("ongoing_orders".into(), Dynamic::from_map(ongoing));
+    let unpaid: Map = facts
+        .unpaid_fees
+        .iter()
+        .map(|(key, remaining)| (key.as_str().into(), money_value(*remaining)))
+        .collect();
+    map.insert("unpaid_fees".into(), Dynamic::from_map(unpaid));
+    map.insert(
+        "active_monthly_total".into(),
+        money_value(facts.active_monthly_total),
+    );
+    let cart_keys: Map = cart
+        .keys
+        .iter()
+        .map(|(key, option)| {
+            (
+                key.as_str().into(),
+                Dynamic::from(rhai::ImmutableString::from(option.as_str())),
+            )
+        })
+        .collect();
+    map.insert("cart_keys".into(), Dynamic::from_map(cart_keys));
+    let cart_lines: Map = cart
+        .lines
+        .iter()
+        .map(|(option, quantity)| {
+            (
+                option.as_str().into(),
+                Dynamic::from_int(i64::from(*quantity)),
+            )
+        })
+        .collect();
+    map.insert("cart_lines".into(), Dynamic::from_map(cart_lines));
+    map.insert(
+        "cart_monthly_total".into(),
+        money_value(cart.monthly_total.unwrap_or(Money::zero(currency))),
+    );
+    map.insert(
+        "cart_article_count".into(),
+        Dynamic::from_int(i64::from(cart.article_count)),
+    );
+    let co_tenants: Array = facts
+        .co_tenants
+        .iter()
+        .map(|t| Dynamic::from(rhai::ImmutableString::from(t.as_str())))
+        .collect();
+    map.insert("co_tenants".into(), Dynamic::from_array(co_tenants));
+    map.insert(
+        "today".into(),
+        facts.today.format("%Y-%m-%d").to_string().into(),
+    );
+    map.insert(
+        "year".into(),
+        Dynamic::from_int(i64::from(facts.today.year())),
+    );
+    map.insert(
+        "month".into(),
+        Dynamic::from_int(i64::from(facts.today.month())),
+    );
+
+    let object = &facts.rental_object;
+    let mut apartment = Map::new();
+    apartment.insert("id".into(), object.id().as_str().into());
+    apartment.insert("property".into(), object.property().as_str().into());
+    apartment.insert(
+        "building_year".into(),
+        Dynamic::from_int(i64::from(object.building_year())),
+    );
+    apartment.insert("rooms".into(), Dynamic::from_int(i64::from(object.rooms())));
+    apartment.insert(
+        "area_sqm".into(),
+        Dynamic::from_int(i64::from(object.area_sqm())),
+    );
+    let spaces: Array = object
+        .spaces()
+        .iter()
+        .map(|s| Dynamic::from(rhai::ImmutableString::from(s.id.as_str())))
+        .collect();
+    apartment.insert("spaces".into(), Dynamic::from_array(spaces));
+    map.insert("rental_object".into(), Dynamic::from_map(apartment));
+    Dynamic::from_map(map).into_shared()
+}
+
+/// `lock_keys` answers an array of strings (one string is taken as a one-key array).
+pub(crate) fn lock_keys_from(value: Dynamic) -> Result<Vec<LockKey>, RuleError> {
+    let bad = |detail: String| RuleError::BadReturn {
+        function: "lock_keys",
+        detail,
+    };
+    let items: Array = if value.is_string() {
+        vec![value]
+    } else {
+        value
+            .into_array()
+            .map_err(|t| bad(format!("a {t}; expected an array of strings")))?
+    };
+    if items.is_empty() {
+        return Err(bad("no keys; every option occupies at least one".into()));
+    }
+    let mut keys = Vec::with_capacity(items.len());
+    for item in items {
+        let text = item
+            .into_immutable_string()
+            .map_err(|t| bad(format!("a {t} among the keys; expected strings")))?;
+        let key = LockKey::parse(text.as_str()).map_err(|e| bad(e.to_string()))?;
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    Ok(keys)
+}
+
+/// `*_blocks` answer an array of reason maps `#{ code: "DEBT", debt: … }`, or `()` for none.
+pub(crate) fn reasons_from(
+    function: &'static str,
+    value: Dynamic,
+) -> Result<Vec<Reason>, RuleError> {
+    let bad = |detail: String| RuleError::BadReturn { function, detail };
+    if value.is_unit() {
+        return Ok(Vec::new());
+    }
+    let items = value.into_array().map_err(|t| {
+        bad(format!(
+            "a {t}; expected an array of reasons like #{{ code: \"DEBT\" }}"
+        ))
+    })?;
+    items
+        .into_iter()
+        .map(|item| {
+            let map = item.try_cast::<Map>().ok_or_else(|| {
+                bad("a reason that is not a map; expected #{ code: \"…\", … }".into())
+            })?;
+            reason_from_map(map).map_err(bad)
+        })
+        .collect()
+}
+
+fn reason_from_map(map: Map) -> Result<Reason, String> {
+    let mut code = None;
+    let mut params = BTreeMap::new();
+    for (name, value) in map {
+        if name.as_str() == "code" {
+            let text = value
+                .into_immutable_string()
+                .map_err(|t| format!("a reason whose code is a {t}, not a string"))?;
+            code = Some(ReasonCode::parse(text.as_str())?);
+        } else {
+            params.insert(name.to_string(), param_from(name.as_str(), value)?);
+        }
+    }
+    let code = code.ok_or("a reason without a code")?;
+    Ok(Reason { code, params })
+}
+
+fn param_from(name: &str, value: Dynamic) -> Result<ReasonParam, String> {
+    if let Ok(i) = value.as_int() {
+        return Ok(ReasonParam::Int(i));
+    }
+    if let Ok(b) = value.as_bool() {
+        return Ok(ReasonParam::Bool(b));
+    }
+    if value.is_string() {
+        return value
+            .into_immutable_string()
+            .map(|s| ReasonParam::Text(s.to_string()))
+            .map_err(|t| format!("parameter {name} is a {t}"));
+    }
+    let type_name = value.type_name();
+    if let Some(map) = value.try_cast::<Map>() {
+        let amount = map.get("amount").and_then(|a| a.as_int().ok());
+        let currency = map
+            .get("currency")
+            .and_then(|c| c.clone().into_immutable_string().ok())
+            .and_then(|c| Currency::parse(c.as_str()).ok());
+        if let (Some(amount), Some(currency), 2) = (amount, currency, map.len()) {
+            return Money::from_minor(amount, currency)
+                .map(ReasonParam::Money)
+                .map_err(|e| format!("parameter {name}: {e}"));
+        }
+        return Err(format!(
+            "parameter {name} is a map but not money (#{{ amount, currency }})"
+        ));
+    }
+    Err(format!(
+        "parameter {name} is a {type_name}; parameters are integers, strings, booleans or money"
+    ))
+}
