@@ -8,10 +8,10 @@
 //! Precedence for one option: a rule error, then blocked (gate, key, option rules), then in the
 //! cart itself, then locked by another cart line on the same key (S10), then available.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use rhai::Dynamic;
+use crate::rules::TenantValue;
 use serde::Serialize;
 
 use crate::catalogue::{PreparedCatalogue, PreparedOption};
@@ -92,7 +92,7 @@ impl Gate {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct OptionView {
     pub option: Arc<AddOnOption>,
-    pub keys: Vec<LockKey>,
+    pub keys: Arc<[LockKey]>,
     pub availability: Availability,
 }
 
@@ -138,7 +138,7 @@ pub fn cart_summary(catalogue: &PreparedCatalogue, cart: &Cart) -> CartSummary {
             continue;
         };
         if let Ok(keys) = &entry.keys {
-            for key in keys {
+            for key in keys.iter() {
                 summary
                     .keys
                     .entry(key.clone())
@@ -168,7 +168,7 @@ pub struct Decider<'a> {
     catalogue: &'a PreparedCatalogue,
     cart: &'a Cart,
     summary: CartSummary,
-    tenant: Dynamic,
+    tenant: TenantValue,
     gate: Gate,
     keys: HashMap<LockKey, Result<Vec<Reason>, RuleError>>,
 }
@@ -228,7 +228,7 @@ impl<'a> Decider<'a> {
     }
 
     fn decide_entry(&mut self, entry: &PreparedOption) -> Availability {
-        let keys = match &entry.keys {
+        let keys: &[LockKey] = match &entry.keys {
             Ok(keys) => keys,
             Err(error) => return Availability::failed(error.clone()),
         };
@@ -265,10 +265,11 @@ impl<'a> Decider<'a> {
         }
         let mut holders: Vec<&OptionId> = Vec::new();
         for key in keys {
-            if let Some(holder) = self.summary.keys.get(key) {
-                if holder != id && !holders.contains(&holder) {
-                    holders.push(holder);
-                }
+            if let Some(holder) = self.summary.keys.get(key)
+                && holder != id
+                && !holders.contains(&holder)
+            {
+                holders.push(holder);
             }
         }
         if holders.is_empty() {
@@ -306,39 +307,23 @@ pub fn catalogue_view(
 ) -> CatalogueView {
     let mut decider = Decider::new(rules, catalogue, facts, cart);
     let object = &facts.rental_object;
-    let mut by_category: BTreeMap<&crate::model::CategoryId, Vec<OptionView>> = BTreeMap::new();
-    for entry in catalogue.entries() {
-        if !object.has_space(entry.option.space()) {
-            continue;
-        }
-        let availability = decider.decide_entry(entry);
-        by_category
-            .entry(entry.option.category())
-            .or_default()
-            .push(OptionView {
+    let mut categories = Vec::new();
+    for (category, members) in catalogue.display_order() {
+        let Some(category) = catalogue.catalogue().categories().get(*category) else { continue };
+        let options: Vec<OptionView> = members
+            .iter()
+            .filter_map(|&i| catalogue.entries().get(i))
+            .filter(|entry| object.has_space(entry.option.space()))
+            .map(|entry| OptionView {
                 option: Arc::clone(&entry.option),
-                keys: entry.keys.as_ref().map(Clone::clone).unwrap_or_default(),
-                availability,
-            });
-    }
-    let mut categories: Vec<CategoryView> = catalogue
-        .catalogue()
-        .categories()
-        .iter()
-        .filter_map(|category| {
-            let mut options = by_category.remove(&category.id)?;
-            options.sort_by(|a, b| {
-                (a.option.position(), a.option.id()).cmp(&(b.option.position(), b.option.id()))
-            });
-            Some(CategoryView {
-                category: category.clone(),
-                options,
+                keys: entry.keys.clone().unwrap_or_else(|_| Arc::from([])),
+                availability: decider.decide_entry(entry),
             })
-        })
-        .collect();
-    categories.sort_by(|a, b| {
-        (a.category.position, &a.category.id).cmp(&(b.category.position, &b.category.id))
-    });
+            .collect();
+        if !options.is_empty() {
+            categories.push(CategoryView { category: category.clone(), options });
+        }
+    }
     CatalogueView {
         rental_object: object.id().clone(),
         rule_set_version: rules.version().to_owned(),

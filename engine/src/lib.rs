@@ -3,6 +3,7 @@
 
 pub mod availability;
 pub mod catalogue;
+pub mod demo;
 pub mod model;
 pub mod reference;
 pub mod rules;

@@ -111,7 +111,7 @@ pub fn catalogue_view(catalogue: &Catalogue, facts: &TenantFacts, cart: &Cart) -
             .or_default()
             .push(OptionView {
                 option: Arc::clone(option),
-                keys: vec![key],
+                keys: Arc::from([key]),
                 availability,
             });
     }

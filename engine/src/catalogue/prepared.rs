@@ -12,7 +12,7 @@ use crate::rules::{RuleError, RuleSet, option_value};
 pub struct PreparedOption {
     pub option: Arc<AddOnOption>,
     /// The keys the option occupies, or why the rule set could not say.
-    pub keys: Result<Vec<LockKey>, RuleError>,
+    pub keys: Result<Arc<[LockKey]>, RuleError>,
     pub(crate) value: Dynamic,
 }
 
@@ -21,6 +21,9 @@ pub struct PreparedCatalogue {
     catalogue: Arc<Catalogue>,
     rule_set_fingerprint: u64,
     entries: Vec<PreparedOption>,
+    /// Categories in display order (position, then id), each with its options' entry indices
+    /// in display order: sorted once here so that no request sorts.
+    display_order: Vec<(usize, Vec<usize>)>,
 }
 
 impl PreparedCatalogue {
@@ -29,23 +32,16 @@ impl PreparedCatalogue {
             .options()
             .iter()
             .map(|option| {
-                let keys = rules.lock_keys(option);
+                let keys = rules.lock_keys(option).map(Arc::from);
                 if let Err(error) = &keys {
                     tracing::warn!(option = %option.id(), %error, "lock_keys failed");
                 }
                 let value = option_value(option, keys.as_deref().unwrap_or(&[]));
-                PreparedOption {
-                    option: Arc::clone(option),
-                    keys,
-                    value,
-                }
+                PreparedOption { option: Arc::clone(option), keys, value }
             })
             .collect();
-        PreparedCatalogue {
-            catalogue,
-            rule_set_fingerprint: rules.fingerprint(),
-            entries,
-        }
+        let display_order = display_order(&catalogue);
+        PreparedCatalogue { catalogue, rule_set_fingerprint: rules.fingerprint(), entries, display_order }
     }
 
     pub fn catalogue(&self) -> &Arc<Catalogue> {
@@ -59,8 +55,38 @@ impl PreparedCatalogue {
         &self.entries
     }
     pub fn entry(&self, option: &OptionId) -> Option<&PreparedOption> {
-        self.catalogue
-            .option_position(option)
-            .and_then(|i| self.entries.get(i))
+        self.catalogue.option_position(option).and_then(|i| self.entries.get(i))
     }
+    /// Categories (by index into [`Catalogue::categories`]) in display order, each with the
+    /// indices of its entries in display order. Categories without options are left out.
+    pub fn display_order(&self) -> &[(usize, Vec<usize>)] {
+        &self.display_order
+    }
+}
+
+fn display_order(catalogue: &Catalogue) -> Vec<(usize, Vec<usize>)> {
+    let categories = catalogue.categories();
+    let mut order: Vec<usize> = (0..categories.len()).collect();
+    order.sort_by(|&a, &b| {
+        let key = |i: usize| categories.get(i).map(|c| (c.position, &c.id));
+        key(a).cmp(&key(b))
+    });
+    let options = catalogue.options();
+    let mut by_category: std::collections::HashMap<&crate::model::CategoryId, Vec<usize>> =
+        std::collections::HashMap::new();
+    for (i, option) in options.iter().enumerate() {
+        by_category.entry(option.category()).or_default().push(i);
+    }
+    order
+        .into_iter()
+        .filter_map(|c| {
+            let category = categories.get(c)?;
+            let mut members = by_category.remove(&category.id)?;
+            members.sort_by(|&a, &b| {
+                let key = |i: usize| options.get(i).map(|o| (o.position(), o.id()));
+                key(a).cmp(&key(b))
+            });
+            Some((c, members))
+        })
+        .collect()
 }

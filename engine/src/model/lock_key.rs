@@ -45,6 +45,14 @@ impl From<LockKey> for String {
     }
 }
 
+// Ordering, equality and hashing are those of the text, so maps keyed by `LockKey` can be
+// searched with a plain `&str` (no allocation on the rules' hot path).
+impl std::borrow::Borrow<str> for LockKey {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl fmt::Display for LockKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

@@ -142,7 +142,7 @@ impl Money {
         let digits = whole.to_string();
         let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
         for (i, digit) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
                 grouped.push(group_separator);
             }
             grouped.push(digit);
@@ -184,7 +184,7 @@ mod tests {
         assert_eq!(m.format(Language::En), "SEK 1,500.50");
         let small = Money::from_minor(5, Currency::SEK).unwrap();
         assert_eq!(small.format(Language::En), "SEK 0.05");
-        let big = Money::from_minor(123_456_789_00, Currency::EUR).unwrap();
+        let big = Money::from_minor(12_345_678_900, Currency::EUR).unwrap();
         assert_eq!(big.format(Language::En), "EUR 123,456,789.00");
     }
 

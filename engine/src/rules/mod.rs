@@ -27,7 +27,7 @@ pub use sandbox::SandboxLimits;
 pub use source::{MANIFEST_FILE, RuleSetSource, ScriptSource};
 pub use values::CartSummary;
 
-pub(crate) use values::{option_value, tenant_value};
+pub(crate) use values::{TenantValue, option_value, tenant_value};
 
 use crate::model::{AddOnOption, Language, LockKey};
 
@@ -133,14 +133,14 @@ impl RuleSet {
         for script in &source.scripts {
             let compiled = compile_script(&engine, script)?;
             for (name, _) in WELL_KNOWN_FUNCTIONS {
-                if defines(&compiled, name) {
-                    if let Some(first) = landlord_origins.insert(name, script.name.clone()) {
-                        return Err(RuleSetError::DefinedTwice {
-                            name: name.into(),
-                            first,
-                            second: script.name.clone(),
-                        });
-                    }
+                if defines(&compiled, name)
+                    && let Some(first) = landlord_origins.insert(name, script.name.clone())
+                {
+                    return Err(RuleSetError::DefinedTwice {
+                        name: name.into(),
+                        first,
+                        second: script.name.clone(),
+                    });
                 }
             }
             ast = ast.merge(&compiled);
@@ -228,7 +228,7 @@ impl RuleSet {
     }
 
     /// `order_blocks(tenant)`: reasons the tenant cannot order at all.
-    pub(crate) fn order_blocks(&self, tenant: &Dynamic) -> Result<Vec<Reason>, RuleError> {
+    pub(crate) fn order_blocks(&self, tenant: &TenantValue) -> Result<Vec<Reason>, RuleError> {
         let answer = sandbox::call(
             &self.engine,
             &self.ast,
@@ -242,7 +242,7 @@ impl RuleSet {
     /// `key_blocks(tenant, key)`: reasons one lock key is blocked.
     pub(crate) fn key_blocks(
         &self,
-        tenant: &Dynamic,
+        tenant: &TenantValue,
         key: &LockKey,
     ) -> Result<Vec<Reason>, RuleError> {
         let key = Dynamic::from(rhai::ImmutableString::from(key.as_str()));
@@ -259,7 +259,7 @@ impl RuleSet {
     /// `option_blocks(tenant, option)`, when the set defines it.
     pub(crate) fn option_blocks(
         &self,
-        tenant: &Dynamic,
+        tenant: &TenantValue,
         option: &Dynamic,
     ) -> Option<Result<Vec<Reason>, RuleError>> {
         if !self.defines_option_blocks {
@@ -287,7 +287,7 @@ fn shipped_messages() -> Result<Messages, RuleSetError> {
         shipped.messages_en.as_deref().unwrap_or(""),
     )?;
     let messages = Messages::new(sv, en);
-    for code in [engine_codes::LOCKED_BY_CART] {
+    for code in engine_codes::ALL {
         let code = ReasonCode::parse(code).map_err(|detail| RuleSetError::Messages {
             file: "shipped".into(),
             detail,

@@ -114,6 +114,8 @@ impl Reason {
 pub mod engine_codes {
     /// S10: another option with the same lock key is already in the cart.
     pub const LOCKED_BY_CART: &str = "LOCKED_BY_CART";
+    /// Every code above.
+    pub const ALL: [&str; 1] = [LOCKED_BY_CART];
 }
 
 #[cfg(test)]
@@ -126,6 +128,6 @@ mod tests {
         for bad in ["", "debt", "DEBT-1", "1DEBT", "DËBT"] {
             assert!(ReasonCode::parse(bad).is_err(), "{bad}");
         }
-        assert!(ReasonCode::parse(&"A".repeat(65)).is_err());
+        assert!(ReasonCode::parse("A".repeat(65)).is_err());
     }
 }

@@ -37,8 +37,8 @@ impl Default for SandboxLimits {
             max_expr_depth: 64,
             max_function_expr_depth: 32,
             max_string_bytes: 16 * 1024,
-            max_array_len: 10_000,
-            max_map_len: 10_000,
+            max_array_len: 1_000,
+            max_map_len: 1_000,
             max_variables: 256,
             wall_clock: Duration::from_millis(100),
         }
@@ -78,6 +78,7 @@ pub(crate) fn sandboxed_engine(limits: &SandboxLimits, params: rhai::Module) -> 
         tracing::debug!(target: "tillval::rules", source = source.unwrap_or(""), %position, "{text}");
     });
     engine.register_static_module("params", params.into());
+    super::values::register_tenant_type(&mut engine);
     engine.on_progress(|operations| {
         if operations % CLOCK_CHECK_EVERY != 0 {
             return None;

@@ -1,0 +1,287 @@
+//! The sandbox: a rule that loops, recurses, or grows a string or an array without end ends
+//! with a limit error for that decision, and the engine keeps answering. Rule sets that could
+//! escape (eval, import) or break the contract do not compile.
+
+use std::time::{Duration, Instant};
+
+use tillval_engine::availability::OptionStatus;
+use tillval_engine::rules::{
+    RuleError, RuleSet, RuleSetError, RuleSetSource, SandboxLimit, SandboxLimits, ScriptSource,
+};
+use tillval_tests::*;
+
+/// Far more than any of these tests needs; the bound that proves "never hangs".
+const BOUND: Duration = Duration::from_secs(5);
+
+fn set_with(script: &str) -> Result<RuleSet, RuleSetError> {
+    set_with_limits(script, SandboxLimits::default())
+}
+
+fn set_with_limits(script: &str, limits: SandboxLimits) -> Result<RuleSet, RuleSetError> {
+    let source = RuleSetSource {
+        manifest: "name = \"test\"\nversion = \"0.0.1\"\n".into(),
+        scripts: vec![ScriptSource {
+            name: "test.rhai".into(),
+            code: script.into(),
+        }],
+        messages_sv: None,
+        messages_en: None,
+    };
+    RuleSet::compile(&source, limits)
+}
+
+/// Runs the view with a misbehaving `key_blocks` and returns the error every option got.
+fn limit_hit_by(script: &str, limits: SandboxLimits) -> RuleError {
+    let rules = set_with_limits(script, limits).expect("compiles");
+    let started = Instant::now();
+    let view = view(&rules, &free_tenant(), &cart(&[]));
+    assert!(started.elapsed() < BOUND, "took {:?}", started.elapsed());
+    let option = view.options().next().expect("options");
+    assert_eq!(
+        option.availability.status,
+        OptionStatus::RuleError,
+        "an error, not a denial"
+    );
+    assert!(option.availability.reasons.is_empty());
+    option
+        .availability
+        .error
+        .clone()
+        .expect("the error is reported")
+}
+
+fn assert_limit(error: RuleError, expected: SandboxLimit) {
+    assert!(
+        matches!(error, RuleError::LimitExceeded { function: "key_blocks", limit } if limit == expected),
+        "expected {expected:?}, got {error:?}"
+    );
+}
+
+#[test]
+fn an_endless_loop_stops_at_the_operation_limit() {
+    let error = limit_hit_by(
+        "fn key_blocks(tenant, key) { loop { } }",
+        SandboxLimits::default(),
+    );
+    assert_limit(error, SandboxLimit::Operations);
+}
+
+#[test]
+fn an_endless_loop_stops_at_the_wall_clock_when_operations_are_unbounded() {
+    let limits = SandboxLimits {
+        max_operations: 0,
+        wall_clock: Duration::from_millis(20),
+        ..SandboxLimits::default()
+    };
+    let error = limit_hit_by(
+        "fn key_blocks(tenant, key) { let x = 0; loop { x += 1; } }",
+        limits,
+    );
+    assert_limit(error, SandboxLimit::WallClock);
+}
+
+#[test]
+fn deep_recursion_stops_at_the_call_depth() {
+    let script = "private fn down(n) { down(n + 1) }\nfn key_blocks(tenant, key) { down(0) }";
+    assert_limit(
+        limit_hit_by(script, SandboxLimits::default()),
+        SandboxLimit::CallDepth,
+    );
+}
+
+#[test]
+fn a_huge_string_stops_at_the_size_limit() {
+    let script = "fn key_blocks(tenant, key) { let s = \"x\"; loop { s += s; } }";
+    assert_limit(
+        limit_hit_by(script, SandboxLimits::default()),
+        SandboxLimit::DataSize,
+    );
+}
+
+#[test]
+fn a_huge_array_stops_at_the_size_limit() {
+    let script = "fn key_blocks(tenant, key) { let a = []; loop { a.push(1); } }";
+    assert_limit(
+        limit_hit_by(script, SandboxLimits::default()),
+        SandboxLimit::DataSize,
+    );
+}
+
+#[test]
+fn a_huge_map_stops_at_the_size_limit() {
+    let script = "fn key_blocks(tenant, key) { let m = #{}; let i = 0; \
+                  loop { let n = #{}; n[`k${i}`] = i; m.mixin(n); i += 1; } }";
+    assert_limit(
+        limit_hit_by(script, SandboxLimits::default()),
+        SandboxLimit::DataSize,
+    );
+}
+
+#[test]
+fn a_map_grown_by_index_is_stopped_by_the_operation_limit() {
+    // rhai checks sizes when a value is built or returned, not on each `m[k] = v`; the
+    // operation count bounds this one.
+    let script =
+        "fn key_blocks(tenant, key) { let m = #{}; let i = 0; loop { m[`k${i}`] = i; i += 1; } }";
+    let error = limit_hit_by(script, SandboxLimits::default());
+    assert!(matches!(
+        error,
+        RuleError::LimitExceeded {
+            limit: SandboxLimit::Operations | SandboxLimit::WallClock,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn the_engine_keeps_answering_after_a_limit_error() {
+    let looping = set_with("fn key_blocks(tenant, key) { loop { } }").unwrap();
+    for _ in 0..3 {
+        let view = view(&looping, &free_tenant(), &cart(&[]));
+        assert!(
+            view.options()
+                .all(|o| o.availability.status == OptionStatus::RuleError)
+        );
+    }
+    // The same thread, a healthy rule set: answers as usual (the deadline was reset).
+    let shipped = RuleSet::shipped().unwrap();
+    let view = view(&shipped, &free_tenant(), &cart(&[]));
+    assert!(
+        view.options()
+            .all(|o| o.availability.status == OptionStatus::Available)
+    );
+}
+
+#[test]
+fn a_failing_gate_is_an_error_for_every_option_not_a_refusal() {
+    let rules = set_with("fn order_blocks(tenant) { tenant.no_such_fact }").unwrap();
+    let view = view(&rules, &free_tenant(), &cart(&[]));
+    assert!(view.gate.reasons.is_empty());
+    assert!(
+        matches!(
+            view.gate.error,
+            Some(RuleError::Script {
+                function: "order_blocks",
+                ..
+            })
+        ),
+        "{:?}",
+        view.gate.error
+    );
+    assert!(
+        view.options()
+            .all(|o| o.availability.status == OptionStatus::RuleError)
+    );
+}
+
+#[test]
+fn a_script_error_names_its_line() {
+    let rules = set_with("fn key_blocks(tenant, key) {\n  let x = 1;\n  x.nope()\n}").unwrap();
+    let view = view(&rules, &free_tenant(), &cart(&[]));
+    let error = view
+        .options()
+        .next()
+        .unwrap()
+        .availability
+        .error
+        .clone()
+        .unwrap();
+    assert!(
+        matches!(
+            error,
+            RuleError::Script {
+                function: "key_blocks",
+                line: Some(3),
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn a_malformed_answer_is_an_error() {
+    for (script, needle) in [
+        ("fn key_blocks(tenant, key) { 42 }", "expected an array"),
+        (
+            "fn key_blocks(tenant, key) { [#{ nocode: 1 }] }",
+            "without a code",
+        ),
+        (
+            "fn key_blocks(tenant, key) { [#{ code: \"lower\" }] }",
+            "SCREAMING_SNAKE_CASE",
+        ),
+        (
+            "fn key_blocks(tenant, key) { [#{ code: \"X\", p: [1] }] }",
+            "parameter p",
+        ),
+        ("fn lock_keys(option) { [] }", "at least one"),
+    ] {
+        let rules = set_with(script).unwrap();
+        let view = view(&rules, &free_tenant(), &cart(&[]));
+        let error = view
+            .options()
+            .next()
+            .unwrap()
+            .availability
+            .error
+            .clone()
+            .unwrap();
+        match error {
+            RuleError::BadReturn { detail, .. } => {
+                assert!(detail.contains(needle), "{script}: {detail}")
+            }
+            other => panic!("{script}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn eval_import_and_floats_do_not_compile() {
+    for script in [
+        "fn key_blocks(tenant, key) { eval(\"1\") }",
+        "import \"secrets\" as s;\nfn key_blocks(tenant, key) { [] }",
+        "fn key_blocks(tenant, key) { let x = 1.5; [] }",
+    ] {
+        assert!(
+            matches!(set_with(script), Err(RuleSetError::Syntax { .. })),
+            "{script}"
+        );
+    }
+}
+
+#[test]
+fn the_contract_is_checked_at_load_with_positions() {
+    let wrong_arity = set_with("// header\nfn key_blocks(key) { [] }").unwrap_err();
+    assert!(
+        matches!(
+            &wrong_arity,
+            RuleSetError::WrongArity {
+                line: 2,
+                expected: 2,
+                found: 1,
+                ..
+            }
+        ),
+        "{wrong_arity:?}"
+    );
+    let unknown = set_with("fn order_block(tenant) { [] }").unwrap_err();
+    assert!(
+        matches!(&unknown, RuleSetError::UnknownFunction { name, line: 1, .. } if name == "order_block")
+    );
+    assert!(unknown.to_string().contains("test.rhai:1:"), "{unknown}");
+    let syntax = set_with("fn key_blocks(tenant, key) {\n  [ \n").unwrap_err();
+    assert!(
+        matches!(syntax, RuleSetError::Syntax { ref file, line: 3, .. } if file == "test.rhai"),
+        "{syntax:?}"
+    );
+    // A helper marked private is fine.
+    assert!(set_with("private fn helper() { 1 }\nfn key_blocks(tenant, key) { [] }").is_ok());
+}
+
+#[test]
+fn undeclared_variables_are_caught_at_load() {
+    let error =
+        set_with("fn key_blocks(tenant, key) { if debt > 0 { [] } else { [] } }").unwrap_err();
+    assert!(matches!(error, RuleSetError::Syntax { .. }), "{error:?}");
+}
