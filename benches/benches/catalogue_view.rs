@@ -14,7 +14,8 @@ use tillval_engine::rules::RuleSet;
 
 fn bench(c: &mut Criterion) {
     let shipped = RuleSet::load(&rules_dir()).expect("shipped rules");
-    let monthly_cap = RuleSet::load(&rules_dir().join("examples/monthly-cap")).expect("monthly-cap rules");
+    let monthly_cap =
+        RuleSet::load(&rules_dir().join("examples/monthly-cap")).expect("monthly-cap rules");
     let facts = facts();
     let mut group = c.benchmark_group("catalogue_view");
     for size in [100usize, 1_000, 10_000] {
@@ -25,7 +26,10 @@ fn bench(c: &mut Criterion) {
         // The engine and the reference must agree before either is timed.
         let engine_view = catalogue_view(&shipped, &prepared, &facts, &cart);
         let reference_view = reference::catalogue_view(&catalogue, &facts, &cart);
-        assert_eq!(engine_view.categories, reference_view.categories, "engine and reference disagree at {size}");
+        assert_eq!(
+            engine_view.categories, reference_view.categories,
+            "engine and reference disagree at {size}"
+        );
 
         group.throughput(Throughput::Elements(size as u64));
         group.bench_with_input(BenchmarkId::new("shipped_rules", size), &size, |b, _| {
@@ -35,9 +39,13 @@ fn bench(c: &mut Criterion) {
             b.iter(|| black_box(reference::catalogue_view(&catalogue, &facts, &cart)))
         });
         if size <= 1_000 {
-            group.bench_with_input(BenchmarkId::new("option_blocks_monthly_cap", size), &size, |b, _| {
-                b.iter(|| black_box(catalogue_view(&monthly_cap, &prepared_cap, &facts, &cart)))
-            });
+            group.bench_with_input(
+                BenchmarkId::new("option_blocks_monthly_cap", size),
+                &size,
+                |b, _| {
+                    b.iter(|| black_box(catalogue_view(&monthly_cap, &prepared_cap, &facts, &cart)))
+                },
+            );
         }
     }
     group.finish();

@@ -1,6 +1,11 @@
 //! Benchmark fixtures: a catalogue of N options over 20 categories and 8 spaces, an apartment
 //! with all 8 spaces, a tenant with 10 ongoing orders and 5 unpaid fees, and 3 cart lines.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -9,7 +14,9 @@ use chrono::NaiveDate;
 use tillval_engine::model::*;
 
 pub const CATEGORIES: usize = 20;
-pub const SPACES: [&str; 8] = ["kitchen", "bathroom", "hall", "bedroom", "living", "balcony", "laundry", "storage"];
+pub const SPACES: [&str; 8] = [
+    "kitchen", "bathroom", "hall", "bedroom", "living", "balcony", "laundry", "storage",
+];
 
 fn sek(ore: i64) -> Money {
     Money::from_minor(ore, Currency::SEK).unwrap()
@@ -17,18 +24,32 @@ fn sek(ore: i64) -> Money {
 
 pub fn catalogue(options: usize) -> Catalogue {
     let categories = (0..CATEGORIES)
-        .map(|c| Category { id: CategoryId::parse(format!("cat-{c:02}")).unwrap(), name: format!("Kategori {c}"), position: c as u32 })
+        .map(|c| Category {
+            id: CategoryId::parse(format!("cat-{c:02}")).unwrap(),
+            name: format!("Kategori {c}"),
+            position: c as u32,
+        })
         .collect();
     let options = (0..options)
         .map(|n| {
-            let unit = if n % 5 == 0 { Unit::Piece { max: Quantity::new(6).unwrap() } } else { Unit::Single };
+            let unit = if n % 5 == 0 {
+                Unit::Piece {
+                    max: Quantity::new(6).unwrap(),
+                }
+            } else {
+                Unit::Single
+            };
             AddOnOption::try_from(AddOnOptionRecord {
                 id: OptionId::parse(format!("opt-{n:05}")).unwrap(),
                 category: CategoryId::parse(format!("cat-{:02}", n % CATEGORIES)).unwrap(),
                 space: SpaceId::parse(SPACES[(n / CATEGORIES) % SPACES.len()]).unwrap(),
                 name: format!("Tillval {n}"),
                 description: "Ett tillval att ha med i hyran.".into(),
-                pictures: vec![Picture { thumbnail: format!("/p/{n}-s.png"), large: format!("/p/{n}.png"), alt: String::new() }],
+                pictures: vec![Picture {
+                    thumbnail: format!("/p/{n}-s.png"),
+                    large: format!("/p/{n}.png"),
+                    alt: String::new(),
+                }],
                 monthly_price: sek(1_000 + (n as i64 % 97) * 100),
                 one_time_fee: sek((n as i64 % 7) * 10_000),
                 unit,
@@ -54,7 +75,13 @@ pub fn apartment() -> RentalObject {
         building_year: 1972,
         rooms: 4,
         area_sqm: 96,
-        spaces: SPACES.iter().map(|s| Space { id: SpaceId::parse(s).unwrap(), name: s.to_string() }).collect(),
+        spaces: SPACES
+            .iter()
+            .map(|s| Space {
+                id: SpaceId::parse(s).unwrap(),
+                name: s.to_string(),
+            })
+            .collect(),
     })
     .unwrap()
 }
@@ -66,9 +93,18 @@ fn key(category: usize, space: usize) -> LockKey {
 /// 10 ongoing orders and 5 unpaid fees, on keys the catalogue has.
 pub fn facts() -> TenantFacts {
     let ongoing_orders: BTreeMap<LockKey, OngoingOrder> = (0..10)
-        .map(|i| (key(i * 2, i % 8), OngoingOrder { case_number: format!("TV-2026-{i:06}") }))
+        .map(|i| {
+            (
+                key(i * 2, i % 8),
+                OngoingOrder {
+                    case_number: format!("TV-2026-{i:06}"),
+                },
+            )
+        })
         .collect();
-    let unpaid_fees: BTreeMap<LockKey, Money> = (0..5).map(|i| (key(i * 3 + 1, (i + 3) % 8), sek(25_000))).collect();
+    let unpaid_fees: BTreeMap<LockKey, Money> = (0..5)
+        .map(|i| (key(i * 3 + 1, (i + 3) % 8), sek(25_000)))
+        .collect();
     TenantFacts {
         tenant: TenantId::parse("tenant-bench").unwrap(),
         rental_object: Arc::new(apartment()),
@@ -86,13 +122,27 @@ pub fn facts() -> TenantFacts {
 pub fn cart(catalogue: &Catalogue) -> Cart {
     let lines = [5usize, 41, 77]
         .iter()
-        .filter_map(|&i| catalogue.options().get(i % catalogue.options().len().max(1)))
-        .map(|o| CartLine { option: o.id().clone(), quantity: Quantity::ONE })
+        .filter_map(|&i| {
+            catalogue
+                .options()
+                .get(i % catalogue.options().len().max(1))
+        })
+        .map(|o| CartLine {
+            option: o.id().clone(),
+            quantity: Quantity::ONE,
+        })
         .collect();
-    Cart::with_lines(TenantId::parse("tenant-bench").unwrap(), RentalObjectId::parse("lgh-bench").unwrap(), lines).unwrap()
+    Cart::with_lines(
+        TenantId::parse("tenant-bench").unwrap(),
+        RentalObjectId::parse("lgh-bench").unwrap(),
+        lines,
+    )
+    .unwrap()
 }
 
 /// The repository's rules/ folder.
 pub fn rules_dir() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("rules")
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("rules")
 }

@@ -19,7 +19,11 @@ struct Args {
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut args = Args { language: Language::Sv, tenant: None, rules: None };
+    let mut args = Args {
+        language: Language::Sv,
+        tenant: None,
+        rules: None,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{arg} needs a value"));
@@ -63,15 +67,34 @@ fn main() -> Result<(), Box<dyn Error>> {
         std::time::Duration::from_secs(300),
     );
     let runtime = tokio::runtime::Builder::new_current_thread().build()?;
-    println!("tillval demo · rule set {:?} {} · {today}\n", rules.name(), rules.version());
-    for tenant in demo.tenants.iter().filter(|t| args.tenant.as_ref().is_none_or(|id| t.id.as_str() == id)) {
+    println!(
+        "tillval demo · rule set {:?} {} · {today}\n",
+        rules.name(),
+        rules.version()
+    );
+    for tenant in demo
+        .tenants
+        .iter()
+        .filter(|t| args.tenant.as_ref().is_none_or(|id| t.id.as_str() == id))
+    {
         let object = &tenant.facts.rental_object;
         let prepared = runtime.block_on(cache.get(object.property(), &rules))?;
         let view = catalogue_view(&rules, &prepared, &tenant.facts, &tenant.cart);
-        println!("━━ {} ({}) · {} · {} · case: {:?}", tenant.name, tenant.id, object.id(), object.address(), tenant.case);
+        println!(
+            "━━ {} ({}) · {} · {} · case: {:?}",
+            tenant.name,
+            tenant.id,
+            object.id(),
+            object.address(),
+            tenant.case
+        );
         println!("   cart: {} article(s)", view.article_count);
         for reason in &view.gate.reasons {
-            println!("   ✗ {} [{}]", rules.render(reason, args.language), reason.code);
+            println!(
+                "   ✗ {} [{}]",
+                rules.render(reason, args.language),
+                reason.code
+            );
         }
         if let Some(error) = &view.gate.error {
             println!("   ! rule error: {error}");
@@ -87,7 +110,11 @@ fn main() -> Result<(), Box<dyn Error>> {
                     OptionStatus::Blocked => "✗",
                     OptionStatus::RuleError => "!",
                 };
-                let per_month = if args.language == Language::Sv { "/mån" } else { "/month" };
+                let per_month = if args.language == Language::Sv {
+                    "/mån"
+                } else {
+                    "/month"
+                };
                 println!(
                     "     {mark} {:<32} {:>14}{per_month}  {:<9} {:?}",
                     o.name(),
@@ -98,7 +125,11 @@ fn main() -> Result<(), Box<dyn Error>> {
                 // The gate's reasons were printed once above.
                 if view.gate.is_open() {
                     for reason in &option.availability.reasons {
-                        println!("         {} [{}]", rules.render(reason, args.language), reason.code);
+                        println!(
+                            "         {} [{}]",
+                            rules.render(reason, args.language),
+                            reason.code
+                        );
                     }
                 }
             }
@@ -106,6 +137,9 @@ fn main() -> Result<(), Box<dyn Error>> {
         println!();
     }
     let stats = cache.stats();
-    println!("catalogue cache: {} hit(s), {} miss(es)", stats.hits, stats.misses);
+    println!(
+        "catalogue cache: {} hit(s), {} miss(es)",
+        stats.hits, stats.misses
+    );
     Ok(())
 }

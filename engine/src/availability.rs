@@ -309,7 +309,9 @@ pub fn catalogue_view(
     let object = &facts.rental_object;
     let mut categories = Vec::new();
     for (category, members) in catalogue.display_order() {
-        let Some(category) = catalogue.catalogue().categories().get(*category) else { continue };
+        let Some(category) = catalogue.catalogue().categories().get(*category) else {
+            continue;
+        };
         let options: Vec<OptionView> = members
             .iter()
             .filter_map(|&i| catalogue.entries().get(i))
@@ -321,7 +323,10 @@ pub fn catalogue_view(
             })
             .collect();
         if !options.is_empty() {
-            categories.push(CategoryView { category: category.clone(), options });
+            categories.push(CategoryView {
+                category: category.clone(),
+                options,
+            });
         }
     }
     CatalogueView {

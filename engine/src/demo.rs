@@ -9,9 +9,10 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::model::{
-    AddOnOption, AddOnOptionRecord, Cart, CartLine, Catalogue, CatalogueRecord, Category, CategoryId, Currency,
-    LockKey, ModelError, Money, OngoingOrder, OptionId, Picture, PropertyId, Quantity, RentalObject, RentalObjectId,
-    RentalObjectRecord, Space, SpaceId, TenantFacts, TenantId, Unit,
+    AddOnOption, AddOnOptionRecord, Cart, CartLine, Catalogue, CatalogueRecord, Category,
+    CategoryId, Currency, LockKey, ModelError, Money, OngoingOrder, OptionId, Picture, PropertyId,
+    Quantity, RentalObject, RentalObjectId, RentalObjectRecord, Space, SpaceId, TenantFacts,
+    TenantId, Unit,
 };
 
 /// Which seed case a demo tenant shows.
@@ -58,32 +59,232 @@ const CATEGORIES: [(&str, &str, &[&str]); 7] = [
 ];
 
 /// (category, option id stem, name, description, monthly kr, one-time fee kr, piece max)
-type OptionRow = (&'static str, &'static str, &'static str, &'static str, i64, i64, Option<i64>);
+type OptionRow = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    i64,
+    i64,
+    Option<i64>,
+);
 const OPTIONS: [OptionRow; 24] = [
-    ("diskmaskin", "dm-bosch-serie4", "Bosch Serie 4, 60 cm", "Tyst diskmaskin, 46 dB, energiklass D.", 99, 0, None),
-    ("diskmaskin", "dm-electrolux-700", "Electrolux 700, 60 cm", "Diskmaskin med QuickSelect, 44 dB.", 119, 0, None),
-    ("diskmaskin", "dm-siemens-iq300", "Siemens iQ300, 45 cm", "Smal diskmaskin för mindre kök.", 89, 0, None),
-    ("diskmaskin", "dm-miele-g5000", "Miele G 5000, 60 cm", "Bestickslåda och AutoDos, 43 dB.", 159, 500, None),
-    ("tvattmaskin", "tm-electrolux-600", "Electrolux 600, 8 kg", "Tvättmaskin med ånga, 1400 varv.", 129, 0, None),
-    ("tvattmaskin", "tm-bosch-serie6", "Bosch Serie 6, 9 kg", "i-DOS automatisk dosering.", 149, 0, None),
-    ("tvattmaskin", "tm-miele-w1", "Miele W1, 8 kg", "TwinDos, 1400 varv.", 189, 500, None),
-    ("torktumlare", "tt-electrolux-700", "Electrolux 700 värmepump", "Torktumlare med värmepump, 8 kg.", 119, 0, None),
-    ("torktumlare", "tt-bosch-serie6", "Bosch Serie 6 värmepump", "Självrengörande kondensor.", 139, 0, None),
-    ("torktumlare", "tt-miele-t1", "Miele T1 värmepump", "Doftflaska och ånga.", 179, 500, None),
-    ("golv", "golv-ek-3stav", "Ekparkett, 3-stav", "Mattlackad ekparkett.", 149, 2500, None),
-    ("golv", "golv-ek-1stav", "Ekparkett, 1-stav", "Ljus vitoljad ek, 1-stav.", 189, 2500, None),
-    ("golv", "golv-klinker-gra", "Klinker, grå", "Grå klinker 30×60.", 129, 3000, None),
-    ("golv", "golv-vinyl-ek", "Vinylgolv, ekmönster", "Tåligt och tyst vinylgolv.", 79, 1500, None),
-    ("kakel", "kakel-vitt-blank", "Vitt kakel, blankt", "Klassiskt vitt kakel 15×15.", 99, 2000, None),
-    ("kakel", "kakel-gront-metro", "Grönt metrokakel", "Metrokakel 7,5×15 i grönt.", 119, 2000, None),
-    ("kakel", "kakel-gra-matt", "Grått kakel, matt", "Storformat 30×60 i grått.", 109, 2000, None),
-    ("belysning", "bel-spotlight", "Spotlight, infälld", "LED-spotlight, dimbar. Pris per styck.", 15, 200, Some(8)),
-    ("belysning", "bel-bankbelysning", "Bänkbelysning LED", "LED-list under överskåp. Pris per meter.", 25, 300, Some(4)),
-    ("belysning", "bel-taklampa", "Taklampa, opal", "Plafond i opalglas.", 35, 300, None),
-    ("forvaring", "forv-garderob-60", "Garderob 60 cm", "Garderob med hyllor och klädstång. Pris per styck.", 45, 500, Some(4)),
-    ("forvaring", "forv-skohylla", "Skohylla", "Skohylla för hallen.", 15, 0, None),
-    ("forvaring", "forv-hatthylla", "Hatthylla med krokar", "Hatthylla i ek.", 19, 0, None),
-    ("forvaring", "forv-skjutdorr", "Skjutdörrsgarderob", "Skjutdörrar med spegel, 120 cm.", 89, 1500, None),
+    (
+        "diskmaskin",
+        "dm-bosch-serie4",
+        "Bosch Serie 4, 60 cm",
+        "Tyst diskmaskin, 46 dB, energiklass D.",
+        99,
+        0,
+        None,
+    ),
+    (
+        "diskmaskin",
+        "dm-electrolux-700",
+        "Electrolux 700, 60 cm",
+        "Diskmaskin med QuickSelect, 44 dB.",
+        119,
+        0,
+        None,
+    ),
+    (
+        "diskmaskin",
+        "dm-siemens-iq300",
+        "Siemens iQ300, 45 cm",
+        "Smal diskmaskin för mindre kök.",
+        89,
+        0,
+        None,
+    ),
+    (
+        "diskmaskin",
+        "dm-miele-g5000",
+        "Miele G 5000, 60 cm",
+        "Bestickslåda och AutoDos, 43 dB.",
+        159,
+        500,
+        None,
+    ),
+    (
+        "tvattmaskin",
+        "tm-electrolux-600",
+        "Electrolux 600, 8 kg",
+        "Tvättmaskin med ånga, 1400 varv.",
+        129,
+        0,
+        None,
+    ),
+    (
+        "tvattmaskin",
+        "tm-bosch-serie6",
+        "Bosch Serie 6, 9 kg",
+        "i-DOS automatisk dosering.",
+        149,
+        0,
+        None,
+    ),
+    (
+        "tvattmaskin",
+        "tm-miele-w1",
+        "Miele W1, 8 kg",
+        "TwinDos, 1400 varv.",
+        189,
+        500,
+        None,
+    ),
+    (
+        "torktumlare",
+        "tt-electrolux-700",
+        "Electrolux 700 värmepump",
+        "Torktumlare med värmepump, 8 kg.",
+        119,
+        0,
+        None,
+    ),
+    (
+        "torktumlare",
+        "tt-bosch-serie6",
+        "Bosch Serie 6 värmepump",
+        "Självrengörande kondensor.",
+        139,
+        0,
+        None,
+    ),
+    (
+        "torktumlare",
+        "tt-miele-t1",
+        "Miele T1 värmepump",
+        "Doftflaska och ånga.",
+        179,
+        500,
+        None,
+    ),
+    (
+        "golv",
+        "golv-ek-3stav",
+        "Ekparkett, 3-stav",
+        "Mattlackad ekparkett.",
+        149,
+        2500,
+        None,
+    ),
+    (
+        "golv",
+        "golv-ek-1stav",
+        "Ekparkett, 1-stav",
+        "Ljus vitoljad ek, 1-stav.",
+        189,
+        2500,
+        None,
+    ),
+    (
+        "golv",
+        "golv-klinker-gra",
+        "Klinker, grå",
+        "Grå klinker 30×60.",
+        129,
+        3000,
+        None,
+    ),
+    (
+        "golv",
+        "golv-vinyl-ek",
+        "Vinylgolv, ekmönster",
+        "Tåligt och tyst vinylgolv.",
+        79,
+        1500,
+        None,
+    ),
+    (
+        "kakel",
+        "kakel-vitt-blank",
+        "Vitt kakel, blankt",
+        "Klassiskt vitt kakel 15×15.",
+        99,
+        2000,
+        None,
+    ),
+    (
+        "kakel",
+        "kakel-gront-metro",
+        "Grönt metrokakel",
+        "Metrokakel 7,5×15 i grönt.",
+        119,
+        2000,
+        None,
+    ),
+    (
+        "kakel",
+        "kakel-gra-matt",
+        "Grått kakel, matt",
+        "Storformat 30×60 i grått.",
+        109,
+        2000,
+        None,
+    ),
+    (
+        "belysning",
+        "bel-spotlight",
+        "Spotlight, infälld",
+        "LED-spotlight, dimbar. Pris per styck.",
+        15,
+        200,
+        Some(8),
+    ),
+    (
+        "belysning",
+        "bel-bankbelysning",
+        "Bänkbelysning LED",
+        "LED-list under överskåp. Pris per meter.",
+        25,
+        300,
+        Some(4),
+    ),
+    (
+        "belysning",
+        "bel-taklampa",
+        "Taklampa, opal",
+        "Plafond i opalglas.",
+        35,
+        300,
+        None,
+    ),
+    (
+        "forvaring",
+        "forv-garderob-60",
+        "Garderob 60 cm",
+        "Garderob med hyllor och klädstång. Pris per styck.",
+        45,
+        500,
+        Some(4),
+    ),
+    (
+        "forvaring",
+        "forv-skohylla",
+        "Skohylla",
+        "Skohylla för hallen.",
+        15,
+        0,
+        None,
+    ),
+    (
+        "forvaring",
+        "forv-hatthylla",
+        "Hatthylla med krokar",
+        "Hatthylla i ek.",
+        19,
+        0,
+        None,
+    ),
+    (
+        "forvaring",
+        "forv-skjutdorr",
+        "Skjutdörrsgarderob",
+        "Skjutdörrar med spegel, 120 cm.",
+        89,
+        1500,
+        None,
+    ),
 ];
 
 fn catalogue(property: &PropertyId, price_adjust_kr: i64) -> Result<Catalogue, ModelError> {
@@ -91,16 +292,32 @@ fn catalogue(property: &PropertyId, price_adjust_kr: i64) -> Result<Catalogue, M
         .iter()
         .enumerate()
         .map(|(i, (id, name, _))| {
-            Ok(Category { id: CategoryId::parse(id)?, name: (*name).to_owned(), position: i as u32 })
+            Ok(Category {
+                id: CategoryId::parse(id)?,
+                name: (*name).to_owned(),
+                position: i as u32,
+            })
         })
         .collect::<Result<Vec<_>, ModelError>>()?;
     let mut options = Vec::new();
-    for (position, (category, stem, name, description, monthly, fee, piece)) in OPTIONS.iter().enumerate() {
-        let spaces = CATEGORIES.iter().find(|(c, _, _)| c == category).map(|(_, _, s)| *s).unwrap_or(&[]);
+    for (position, (category, stem, name, description, monthly, fee, piece)) in
+        OPTIONS.iter().enumerate()
+    {
+        let spaces = CATEGORIES
+            .iter()
+            .find(|(c, _, _)| c == category)
+            .map(|(_, _, s)| *s)
+            .unwrap_or(&[]);
         for space in spaces {
-            let id = if spaces.len() == 1 { (*stem).to_owned() } else { format!("{stem}-{space}") };
+            let id = if spaces.len() == 1 {
+                (*stem).to_owned()
+            } else {
+                format!("{stem}-{space}")
+            };
             let unit = match piece {
-                Some(max) => Unit::Piece { max: Quantity::new(*max)? },
+                Some(max) => Unit::Piece {
+                    max: Quantity::new(*max)?,
+                },
                 None => Unit::Single,
             };
             options.push(AddOnOption::try_from(AddOnOptionRecord {
@@ -128,7 +345,12 @@ fn catalogue(property: &PropertyId, price_adjust_kr: i64) -> Result<Catalogue, M
             })?);
         }
     }
-    Catalogue::try_from(CatalogueRecord { property: property.clone(), currency: Currency::SEK, categories, options })
+    Catalogue::try_from(CatalogueRecord {
+        property: property.clone(),
+        currency: Currency::SEK,
+        categories,
+        options,
+    })
 }
 
 fn space(id: &str) -> Result<Space, ModelError> {
@@ -139,7 +361,10 @@ fn space(id: &str) -> Result<Space, ModelError> {
         "bedroom" => "Sovrum",
         other => other,
     };
-    Ok(Space { id: SpaceId::parse(id)?, name: name.to_owned() })
+    Ok(Space {
+        id: SpaceId::parse(id)?,
+        name: name.to_owned(),
+    })
 }
 
 fn apartments() -> Result<Vec<RentalObject>, ModelError> {
@@ -189,42 +414,69 @@ pub fn demo(today: NaiveDate) -> Result<Demo, ModelError> {
             .find(|o| o.id().as_str() == id)
             .cloned()
             .map(Arc::new)
-            .ok_or_else(|| ModelError::UnknownReference { kind: "rental object", id: id.into(), from: "demo".into() })
+            .ok_or_else(|| ModelError::UnknownReference {
+                kind: "rental object",
+                id: id.into(),
+                from: "demo".into(),
+            })
     };
-    let tenant = |id: &str, name: &str, case: SeedCase, apartment: &str| -> Result<DemoTenant, ModelError> {
-        let tenant_id = TenantId::parse(id)?;
-        let rental_object = object(apartment)?;
-        Ok(DemoTenant {
-            id: tenant_id.clone(),
-            name: name.to_owned(),
-            case,
-            cart: Cart::empty(tenant_id.clone(), rental_object.id().clone()),
-            facts: TenantFacts {
-                tenant: tenant_id,
-                rental_object,
-                ordering_enabled: true,
-                debt: Money::zero(Currency::SEK),
-                ongoing_orders: BTreeMap::new(),
-                unpaid_fees: BTreeMap::new(),
-                active_monthly_total: Money::zero(Currency::SEK),
-                co_tenants: Vec::new(),
-                today,
-            },
-        })
-    };
+    let tenant =
+        |id: &str, name: &str, case: SeedCase, apartment: &str| -> Result<DemoTenant, ModelError> {
+            let tenant_id = TenantId::parse(id)?;
+            let rental_object = object(apartment)?;
+            Ok(DemoTenant {
+                id: tenant_id.clone(),
+                name: name.to_owned(),
+                case,
+                cart: Cart::empty(tenant_id.clone(), rental_object.id().clone()),
+                facts: TenantFacts {
+                    tenant: tenant_id,
+                    rental_object,
+                    ordering_enabled: true,
+                    debt: Money::zero(Currency::SEK),
+                    ongoing_orders: BTreeMap::new(),
+                    unpaid_fees: BTreeMap::new(),
+                    active_monthly_total: Money::zero(Currency::SEK),
+                    co_tenants: Vec::new(),
+                    today,
+                },
+            })
+        };
     let free = tenant("anna-svensson", "Anna Svensson", SeedCase::Free, "lgh-1002")?;
     let mut debt = tenant("bertil-lind", "Bertil Lind", SeedCase::Debt, "lgh-1004")?;
     debt.facts.debt = sek(1_850)?;
-    let mut ongoing = tenant("cecilia-holm", "Cecilia Holm", SeedCase::OngoingOrder, "lgh-2002")?;
-    ongoing
-        .facts
-        .ongoing_orders
-        .insert(LockKey::parse("diskmaskin/kitchen")?, OngoingOrder { case_number: "TV-2026-000017".into() });
+    let mut ongoing = tenant(
+        "cecilia-holm",
+        "Cecilia Holm",
+        SeedCase::OngoingOrder,
+        "lgh-2002",
+    )?;
+    ongoing.facts.ongoing_orders.insert(
+        LockKey::parse("diskmaskin/kitchen")?,
+        OngoingOrder {
+            case_number: "TV-2026-000017".into(),
+        },
+    );
     ongoing.facts.active_monthly_total = sek(99)?;
     let mut unpaid = tenant("david-ek", "David Ek", SeedCase::UnpaidFee, "lgh-1006")?;
-    unpaid.facts.unpaid_fees.insert(LockKey::parse("golv/hall")?, sek(1_250)?);
+    unpaid
+        .facts
+        .unpaid_fees
+        .insert(LockKey::parse("golv/hall")?, sek(1_250)?);
     unpaid.facts.active_monthly_total = sek(149)?;
-    let mut piece = tenant("eva-nilsson", "Eva Nilsson", SeedCase::PieceUnit, "lgh-2004")?;
-    piece.cart.push(CartLine { option: OptionId::parse("bel-spotlight-kitchen")?, quantity: Quantity::new(4)? })?;
-    Ok(Demo { catalogues, rental_objects, tenants: vec![free, debt, ongoing, unpaid, piece] })
+    let mut piece = tenant(
+        "eva-nilsson",
+        "Eva Nilsson",
+        SeedCase::PieceUnit,
+        "lgh-2004",
+    )?;
+    piece.cart.push(CartLine {
+        option: OptionId::parse("bel-spotlight-kitchen")?,
+        quantity: Quantity::new(4)?,
+    })?;
+    Ok(Demo {
+        catalogues,
+        rental_objects,
+        tenants: vec![free, debt, ongoing, unpaid, piece],
+    })
 }

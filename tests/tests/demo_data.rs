@@ -17,22 +17,41 @@ fn each_demo_tenant_shows_its_seed_case() {
     let mut seen = Vec::new();
     for tenant in &demo.tenants {
         let object = &tenant.facts.rental_object;
-        let catalogue = demo.catalogues.iter().find(|c| c.property() == object.property()).unwrap();
+        let catalogue = demo
+            .catalogues
+            .iter()
+            .find(|c| c.property() == object.property())
+            .unwrap();
         for category in catalogue.categories() {
-            let count = catalogue.options().iter().filter(|o| o.category() == &category.id).count();
+            let count = catalogue
+                .options()
+                .iter()
+                .filter(|o| o.category() == &category.id)
+                .count();
             assert!(count >= 3, "{} has {count} options", category.id);
         }
         let prepared = PreparedCatalogue::prepare(Arc::new(catalogue.clone()), &rules);
         let view = catalogue_view(&rules, &prepared, &tenant.facts, &tenant.cart);
-        let status = |id: &str| view.option(&OptionId::parse(id).unwrap()).unwrap().availability.status;
+        let status = |id: &str| {
+            view.option(&OptionId::parse(id).unwrap())
+                .unwrap()
+                .availability
+                .status
+        };
         match tenant.case {
             SeedCase::Free => {
                 assert!(view.gate.is_open());
-                assert!(view.options().all(|o| o.availability.status == OptionStatus::Available));
+                assert!(
+                    view.options()
+                        .all(|o| o.availability.status == OptionStatus::Available)
+                );
             }
             SeedCase::Debt => {
                 assert_eq!(view.gate.reasons[0].code.as_str(), "DEBT");
-                assert!(view.options().all(|o| o.availability.status == OptionStatus::Blocked));
+                assert!(
+                    view.options()
+                        .all(|o| o.availability.status == OptionStatus::Blocked)
+                );
             }
             SeedCase::OngoingOrder => {
                 assert_eq!(status("dm-bosch-serie4"), OptionStatus::Blocked);
@@ -45,12 +64,21 @@ fn each_demo_tenant_shows_its_seed_case() {
             SeedCase::PieceUnit => {
                 assert_eq!(view.article_count, 4);
                 assert_eq!(status("bel-spotlight-kitchen"), OptionStatus::InCart);
-                assert_eq!(status("bel-bankbelysning-kitchen"), OptionStatus::LockedByCart);
+                assert_eq!(
+                    status("bel-bankbelysning-kitchen"),
+                    OptionStatus::LockedByCart
+                );
             }
         }
         seen.push(tenant.case);
     }
-    for case in [SeedCase::Free, SeedCase::Debt, SeedCase::OngoingOrder, SeedCase::UnpaidFee, SeedCase::PieceUnit] {
+    for case in [
+        SeedCase::Free,
+        SeedCase::Debt,
+        SeedCase::OngoingOrder,
+        SeedCase::UnpaidFee,
+        SeedCase::PieceUnit,
+    ] {
         assert!(seen.contains(&case), "{case:?}");
     }
 }

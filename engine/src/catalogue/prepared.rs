@@ -37,11 +37,20 @@ impl PreparedCatalogue {
                     tracing::warn!(option = %option.id(), %error, "lock_keys failed");
                 }
                 let value = option_value(option, keys.as_deref().unwrap_or(&[]));
-                PreparedOption { option: Arc::clone(option), keys, value }
+                PreparedOption {
+                    option: Arc::clone(option),
+                    keys,
+                    value,
+                }
             })
             .collect();
         let display_order = display_order(&catalogue);
-        PreparedCatalogue { catalogue, rule_set_fingerprint: rules.fingerprint(), entries, display_order }
+        PreparedCatalogue {
+            catalogue,
+            rule_set_fingerprint: rules.fingerprint(),
+            entries,
+            display_order,
+        }
     }
 
     pub fn catalogue(&self) -> &Arc<Catalogue> {
@@ -55,7 +64,9 @@ impl PreparedCatalogue {
         &self.entries
     }
     pub fn entry(&self, option: &OptionId) -> Option<&PreparedOption> {
-        self.catalogue.option_position(option).and_then(|i| self.entries.get(i))
+        self.catalogue
+            .option_position(option)
+            .and_then(|i| self.entries.get(i))
     }
     /// Categories (by index into [`Catalogue::categories`]) in display order, each with the
     /// indices of its entries in display order. Categories without options are left out.

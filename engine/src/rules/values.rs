@@ -67,15 +67,29 @@ pub(crate) struct TenantFactsForScripts {
     rental_object: Dynamic,
 }
 
-pub(crate) fn tenant_value(facts: &TenantFacts, cart: &CartSummary, currency: Currency) -> TenantValue {
+pub(crate) fn tenant_value(
+    facts: &TenantFacts,
+    cart: &CartSummary,
+    currency: Currency,
+) -> TenantValue {
     let object = &facts.rental_object;
     let mut apartment = Map::new();
     apartment.insert("id".into(), object.id().as_str().into());
     apartment.insert("property".into(), object.property().as_str().into());
-    apartment.insert("building_year".into(), Dynamic::from_int(i64::from(object.building_year())));
+    apartment.insert(
+        "building_year".into(),
+        Dynamic::from_int(i64::from(object.building_year())),
+    );
     apartment.insert("rooms".into(), Dynamic::from_int(i64::from(object.rooms())));
-    apartment.insert("area_sqm".into(), Dynamic::from_int(i64::from(object.area_sqm())));
-    let spaces: Array = object.spaces().iter().map(|s| text(s.id.as_str())).collect();
+    apartment.insert(
+        "area_sqm".into(),
+        Dynamic::from_int(i64::from(object.area_sqm())),
+    );
+    let spaces: Array = object
+        .spaces()
+        .iter()
+        .map(|s| text(s.id.as_str()))
+        .collect();
     apartment.insert("spaces".into(), Dynamic::from_array(spaces));
     TenantValue(Arc::new(TenantFactsForScripts {
         facts: facts.clone(),
@@ -98,21 +112,41 @@ pub(crate) fn register_tenant_type(engine: &mut Engine) {
     engine.register_type_with_name::<TenantValue>("Tenant");
     engine
         .register_get("id", |t: &mut TenantValue| text(t.0.facts.tenant.as_str()))
-        .register_get("ordering_enabled", |t: &mut TenantValue| t.0.facts.ordering_enabled)
+        .register_get("ordering_enabled", |t: &mut TenantValue| {
+            t.0.facts.ordering_enabled
+        })
         .register_get("currency", |t: &mut TenantValue| text(t.0.currency.code()))
         .register_get("debt", |t: &mut TenantValue| money_value(t.0.facts.debt))
-        .register_get("active_monthly_total", |t: &mut TenantValue| money_value(t.0.facts.active_monthly_total))
+        .register_get("active_monthly_total", |t: &mut TenantValue| {
+            money_value(t.0.facts.active_monthly_total)
+        })
         .register_get("cart_monthly_total", |t: &mut TenantValue| {
             money_value(t.0.cart.monthly_total.unwrap_or(Money::zero(t.0.currency)))
         })
-        .register_get("cart_article_count", |t: &mut TenantValue| i64::from(t.0.cart.article_count))
-        .register_get("today", |t: &mut TenantValue| text(&t.0.facts.today.format("%Y-%m-%d").to_string()))
-        .register_get("year", |t: &mut TenantValue| i64::from(t.0.facts.today.year()))
-        .register_get("month", |t: &mut TenantValue| i64::from(t.0.facts.today.month()))
-        .register_get("day", |t: &mut TenantValue| i64::from(t.0.facts.today.day()))
-        .register_get("rental_object", |t: &mut TenantValue| t.0.rental_object.clone())
+        .register_get("cart_article_count", |t: &mut TenantValue| {
+            i64::from(t.0.cart.article_count)
+        })
+        .register_get("today", |t: &mut TenantValue| {
+            text(&t.0.facts.today.format("%Y-%m-%d").to_string())
+        })
+        .register_get("year", |t: &mut TenantValue| {
+            i64::from(t.0.facts.today.year())
+        })
+        .register_get("month", |t: &mut TenantValue| {
+            i64::from(t.0.facts.today.month())
+        })
+        .register_get("day", |t: &mut TenantValue| {
+            i64::from(t.0.facts.today.day())
+        })
+        .register_get("rental_object", |t: &mut TenantValue| {
+            t.0.rental_object.clone()
+        })
         .register_get("co_tenants", |t: &mut TenantValue| {
-            t.0.facts.co_tenants.iter().map(|c| text(c.as_str())).collect::<Array>()
+            t.0.facts
+                .co_tenants
+                .iter()
+                .map(|c| text(c.as_str()))
+                .collect::<Array>()
         })
         // Whole maps, for scripts that look at everything; the look-ups below are cheaper.
         .register_get("ongoing_orders", |t: &mut TenantValue| {
@@ -123,36 +157,66 @@ pub(crate) fn register_tenant_type(engine: &mut Engine) {
                 .collect::<Map>()
         })
         .register_get("unpaid_fees", |t: &mut TenantValue| {
-            t.0.facts.unpaid_fees.iter().map(|(key, fee)| (key.as_str().into(), money_value(*fee))).collect::<Map>()
+            t.0.facts
+                .unpaid_fees
+                .iter()
+                .map(|(key, fee)| (key.as_str().into(), money_value(*fee)))
+                .collect::<Map>()
         })
         .register_get("cart_keys", |t: &mut TenantValue| {
-            t.0.cart.keys.iter().map(|(key, option)| (key.as_str().into(), text(option.as_str()))).collect::<Map>()
+            t.0.cart
+                .keys
+                .iter()
+                .map(|(key, option)| (key.as_str().into(), text(option.as_str())))
+                .collect::<Map>()
         })
         .register_get("cart_lines", |t: &mut TenantValue| {
             t.0.cart
                 .lines
                 .iter()
-                .map(|(option, quantity)| (option.as_str().into(), Dynamic::from_int(i64::from(*quantity))))
+                .map(|(option, quantity)| {
+                    (
+                        option.as_str().into(),
+                        Dynamic::from_int(i64::from(*quantity)),
+                    )
+                })
                 .collect::<Map>()
         })
-        .register_fn("has_ongoing_order", |t: &mut TenantValue, key: ImmutableString| {
-            t.0.facts.ongoing_orders.contains_key(key.as_str())
-        })
-        .register_fn("ongoing_order", |t: &mut TenantValue, key: ImmutableString| {
-            or_unit(t.0.facts.ongoing_orders.get(key.as_str()), |o| text(&o.case_number))
-        })
-        .register_fn("has_unpaid_fee", |t: &mut TenantValue, key: ImmutableString| {
-            t.0.facts.unpaid_fees.contains_key(key.as_str())
-        })
+        .register_fn(
+            "has_ongoing_order",
+            |t: &mut TenantValue, key: ImmutableString| {
+                t.0.facts.ongoing_orders.contains_key(key.as_str())
+            },
+        )
+        .register_fn(
+            "ongoing_order",
+            |t: &mut TenantValue, key: ImmutableString| {
+                or_unit(t.0.facts.ongoing_orders.get(key.as_str()), |o| {
+                    text(&o.case_number)
+                })
+            },
+        )
+        .register_fn(
+            "has_unpaid_fee",
+            |t: &mut TenantValue, key: ImmutableString| {
+                t.0.facts.unpaid_fees.contains_key(key.as_str())
+            },
+        )
         .register_fn("unpaid_fee", |t: &mut TenantValue, key: ImmutableString| {
-            or_unit(t.0.facts.unpaid_fees.get(key.as_str()).copied(), money_value)
+            or_unit(
+                t.0.facts.unpaid_fees.get(key.as_str()).copied(),
+                money_value,
+            )
         })
         .register_fn("in_cart", |t: &mut TenantValue, option: ImmutableString| {
             t.0.cart.lines.keys().any(|o| o.as_str() == option.as_str())
         })
-        .register_fn("cart_holder", |t: &mut TenantValue, key: ImmutableString| {
-            or_unit(t.0.cart.keys.get(key.as_str()), |o| text(o.as_str()))
-        });
+        .register_fn(
+            "cart_holder",
+            |t: &mut TenantValue, key: ImmutableString| {
+                or_unit(t.0.cart.keys.get(key.as_str()), |o| text(o.as_str()))
+            },
+        );
 }
 
 /// `lock_keys` answers an array of strings (one string is taken as a one-key array).
