@@ -480,3 +480,166 @@ pub fn demo(today: NaiveDate) -> Result<Demo, ModelError> {
         tenants: vec![free, debt, ongoing, unpaid, piece],
     })
 }
+
+mod loading {
+    use chrono::{TimeZone, Utc};
+
+    use super::{Demo, SeedCase};
+    use crate::cases::CaseStatus;
+    use crate::checkout::{IdempotencyKey, SubmitRequest, Terms};
+    use crate::model::{Currency, OptionId, RentalObjectId, TenantId};
+    use crate::service::{ServiceError, Services};
+    use crate::store::{Store, TenantRecord};
+
+    pub const TERMS_SV: &str = "Tillval debiteras månadsvis på hyran från installationen. En engångsavgift \
+        betalas efter installationen. Tillvalet tillhör lägenheten och lämnas kvar vid avflyttning.";
+    pub const TERMS_EN: &str = "Add-ons are charged monthly on the rent from installation. A one-time fee is \
+        paid after installation. The add-on belongs to the apartment and stays when you move out.";
+
+    /// Loads the demo landlord into the store through the services, so its cases and fees are
+    /// real ones. Idempotent: the demo's orders carry fixed idempotency keys, and what exists
+    /// is not made again.
+    pub async fn load_demo<S: Store>(
+        services: &Services<S>,
+        demo: &Demo,
+    ) -> Result<(), ServiceError> {
+        let store = services.store();
+        for object in &demo.rental_objects {
+            let name = match object.property().as_str() {
+                "ekbacken" => "Kv. Ekbacken",
+                "lonnen" => "Kv. Lönnen",
+                other => other,
+            };
+            store.put_rental_object(object, name).await?;
+        }
+        for catalogue in &demo.catalogues {
+            store.put_catalogue(catalogue).await?;
+        }
+        let published = Utc
+            .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+            .single()
+            .unwrap_or_default();
+        store
+            .put_terms(&Terms {
+                version: 1,
+                text_sv: TERMS_SV.into(),
+                text_en: TERMS_EN.into(),
+                published_at: published,
+            })
+            .await?;
+        for tenant in &demo.tenants {
+            store
+                .put_tenant(&TenantRecord {
+                    id: tenant.id.clone(),
+                    name: tenant.name.clone(),
+                    ordering_enabled: true,
+                })
+                .await?;
+            store
+                .put_lease(&tenant.id, tenant.facts.rental_object.id())
+                .await?;
+        }
+        services.catalogues().invalidate_all();
+        for tenant in &demo.tenants {
+            let object = tenant.facts.rental_object.id();
+            match tenant.case {
+                SeedCase::Free => {}
+                SeedCase::Debt => {
+                    services
+                        .ledger_set_debt(&tenant.id, tenant.facts.debt.minor(), Currency::SEK)
+                        .await?
+                }
+                SeedCase::OngoingOrder => {
+                    let case = order_once(
+                        services,
+                        &tenant.id,
+                        object,
+                        "dm-bosch-serie4",
+                        "demo-ongoing-order",
+                    )
+                    .await?;
+                    if let Some((number, CaseStatus::Submitted)) = case {
+                        services
+                            .case_transition(&number, CaseStatus::UnderReview)
+                            .await?;
+                    }
+                }
+                SeedCase::UnpaidFee => {
+                    let case = order_once(
+                        services,
+                        &tenant.id,
+                        object,
+                        "golv-ek-3stav-hall",
+                        "demo-unpaid-fee",
+                    )
+                    .await?;
+                    if let Some((number, CaseStatus::Submitted)) = case {
+                        for to in [
+                            CaseStatus::UnderReview,
+                            CaseStatus::Approved,
+                            CaseStatus::Scheduled,
+                            CaseStatus::Installed,
+                        ] {
+                            services.case_transition(&number, to).await?;
+                        }
+                        // Half the 2,500 kr fee paid.
+                        if let Some(fee) = services.ledger_fees(&tenant.id).await?.first() {
+                            services
+                                .ledger_record_payment(fee.id, 125_000, Currency::SEK)
+                                .await?;
+                        }
+                    }
+                }
+                SeedCase::PieceUnit => {
+                    let cart = services.cart(&tenant.id, object).await?;
+                    if cart.lines.is_empty() {
+                        for line in tenant.cart.lines() {
+                            services
+                                .cart_add(
+                                    &tenant.id,
+                                    object,
+                                    &line.option,
+                                    i64::from(line.quantity.get()),
+                                )
+                                .await?;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Orders one option with a fixed key, unless that key was used: the case number and the
+    /// status it had when new (`None` when it existed before).
+    async fn order_once<S: Store>(
+        services: &Services<S>,
+        tenant: &TenantId,
+        object: &RentalObjectId,
+        option: &str,
+        key: &str,
+    ) -> Result<Option<(crate::cases::CaseNumber, CaseStatus)>, ServiceError> {
+        let key = IdempotencyKey::parse(key).map_err(ServiceError::invalid("idempotency key"))?;
+        if services
+            .store()
+            .case_by_idempotency_key(tenant, &key)
+            .await?
+            .is_some()
+        {
+            return Ok(None);
+        }
+        let option = OptionId::parse(option).map_err(ServiceError::invalid("option"))?;
+        services.cart_clear(tenant, object).await?;
+        services.cart_add(tenant, object, &option, 1).await?;
+        let terms = services.terms().await?;
+        let request = SubmitRequest {
+            accept_terms: true,
+            terms_version: terms.version,
+            idempotency_key: key,
+        };
+        let submitted = services.checkout_submit(tenant, object, &request).await?;
+        Ok(Some((submitted.case.number, submitted.case.status)))
+    }
+}
+
+pub use loading::{TERMS_EN, TERMS_SV, load_demo};

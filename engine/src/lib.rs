@@ -20,10 +20,16 @@
 //! ```
 
 pub mod availability;
+pub mod cart;
+pub mod cases;
 pub mod catalogue;
+pub mod checkout;
 pub mod demo;
+pub mod ledger;
 pub mod model;
 pub mod reference;
 pub mod rules;
+pub mod service;
+pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -172,3 +172,62 @@ pub fn rules_dir() -> std::path::PathBuf {
         .join("..")
         .join("rules")
 }
+
+/// Services over a fresh SQLite file with the demo landlord loaded, on 2026-11-24 10:00 UTC.
+pub mod db {
+    use std::sync::Arc;
+
+    use chrono::{TimeZone, Utc};
+    use tillval_engine::demo::{demo, load_demo};
+    use tillval_engine::model::{OptionId, RentalObjectId, TenantId};
+    use tillval_engine::rules::RuleSet;
+    use tillval_engine::service::{FixedClock, Services};
+    use tillval_engine::store::SqliteStore;
+
+    pub struct TestDb {
+        pub services: Services<SqliteStore>,
+        pub clock: Arc<FixedClock>,
+        pub path: std::path::PathBuf,
+        /// Removed (with the database) when the test ends.
+        pub dir: tempfile::TempDir,
+    }
+
+    pub async fn open(dir: &std::path::Path, clock: Arc<FixedClock>) -> Services<SqliteStore> {
+        let store = SqliteStore::open(dir.join("tillval.db").to_str().unwrap())
+            .await
+            .unwrap();
+        Services::new(store, RuleSet::shipped().unwrap(), clock)
+    }
+
+    pub async fn demo_db() -> TestDb {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(FixedClock::new(
+            Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0).unwrap(),
+        ));
+        let services = open(dir.path(), clock.clone()).await;
+        load_demo(&services, &demo(clock_today(&clock)).unwrap())
+            .await
+            .unwrap();
+        TestDb {
+            services,
+            clock,
+            path: dir.path().join("tillval.db"),
+            dir,
+        }
+    }
+
+    fn clock_today(clock: &FixedClock) -> chrono::NaiveDate {
+        use tillval_engine::service::Clock;
+        clock.today()
+    }
+
+    pub fn tenant(id: &str) -> TenantId {
+        TenantId::parse(id).unwrap()
+    }
+    pub fn object(id: &str) -> RentalObjectId {
+        RentalObjectId::parse(id).unwrap()
+    }
+    pub fn opt(id: &str) -> OptionId {
+        OptionId::parse(id).unwrap()
+    }
+}

@@ -47,6 +47,11 @@ pub enum ModelError {
     InvalidQuantity { value: i64, max: u32 },
     #[error("quantity {value} is more than this add-on allows ({max})")]
     QuantityOverMax { value: u32, max: u32 },
+    #[error("{field}: {reason}")]
+    InvalidText {
+        field: &'static str,
+        reason: &'static str,
+    },
     #[error("{field} must not be empty")]
     EmptyText { field: &'static str },
     #[error("{field} is longer than {max_chars} characters")]

@@ -157,6 +157,13 @@ impl Money {
     }
 }
 
+/// For logs and errors; people see [`Money::format`] in their language.
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.format(Language::En))
+    }
+}
+
 impl TryFrom<MoneyRecord> for Money {
     type Error = ModelError;
     fn try_from(record: MoneyRecord) -> Result<Self, Self::Error> {

@@ -114,8 +114,26 @@ impl Reason {
 pub mod engine_codes {
     /// S10: another option with the same lock key is already in the cart.
     pub const LOCKED_BY_CART: &str = "LOCKED_BY_CART";
+    /// A cart line's option is no longer offered for the apartment.
+    pub const OPTION_UNAVAILABLE: &str = "OPTION_UNAVAILABLE";
+    /// Another order took a key first, while this one was being sent (S4).
+    pub const LOCKED: &str = "LOCKED";
+    pub const ALREADY_IN_CART: &str = "ALREADY_IN_CART";
+    pub const TERMS_NOT_ACCEPTED: &str = "TERMS_NOT_ACCEPTED";
+    pub const TERMS_OUTDATED: &str = "TERMS_OUTDATED";
+    pub const EMPTY_CART: &str = "EMPTY_CART";
+    pub const CART_CHANGED: &str = "CART_CHANGED";
     /// Every code above.
-    pub const ALL: [&str; 1] = [LOCKED_BY_CART];
+    pub const ALL: [&str; 8] = [
+        LOCKED_BY_CART,
+        OPTION_UNAVAILABLE,
+        LOCKED,
+        ALREADY_IN_CART,
+        TERMS_NOT_ACCEPTED,
+        TERMS_OUTDATED,
+        EMPTY_CART,
+        CART_CHANGED,
+    ];
 }
 
 #[cfg(test)]
@@ -124,7 +142,9 @@ mod tests {
 
     #[test]
     fn engine_codes_are_well_formed_and_bad_codes_are_refused() {
-        assert!(ReasonCode::parse(engine_codes::LOCKED_BY_CART).is_ok());
+        for code in engine_codes::ALL {
+            assert!(ReasonCode::parse(code).is_ok(), "{code}");
+        }
         for bad in ["", "debt", "DEBT-1", "1DEBT", "DËBT"] {
             assert!(ReasonCode::parse(bad).is_err(), "{bad}");
         }

@@ -1,0 +1,54 @@
+//! The ledger service, for staff: debts (S3) and fees with payments (S5). In production these
+//! facts come from the landlord's rental system; here the store keeps them.
+
+use crate::model::{Currency, Money, TenantId};
+use crate::service::{ServiceError, Services};
+use crate::store::{Fee, Store, StoreError};
+
+fn amount(minor: i64, currency: Currency) -> Result<Money, ServiceError> {
+    Money::from_minor(minor, currency).map_err(ServiceError::invalid("amount"))
+}
+
+impl<S: Store> Services<S> {
+    /// Sets a tenant's debt (0 clears it).
+    pub async fn ledger_set_debt(
+        &self,
+        tenant: &TenantId,
+        minor: i64,
+        currency: Currency,
+    ) -> Result<(), ServiceError> {
+        let debt = amount(minor, currency)?;
+        self.store
+            .tenant(tenant)
+            .await?
+            .ok_or(ServiceError::NotFound("tenant"))?;
+        Ok(self.store.set_debt(tenant, debt, self.clock.now()).await?)
+    }
+
+    pub async fn ledger_fees(&self, tenant: &TenantId) -> Result<Vec<Fee>, ServiceError> {
+        Ok(self.store.fees(tenant).await?)
+    }
+
+    /// Records a payment on a fee; more than remains is refused.
+    pub async fn ledger_record_payment(
+        &self,
+        fee: i64,
+        minor: i64,
+        currency: Currency,
+    ) -> Result<Fee, ServiceError> {
+        let paid = amount(minor, currency)?;
+        if paid.is_zero() {
+            return Err(ServiceError::InvalidInput {
+                field: "amount",
+                message: "a payment is more than 0".into(),
+            });
+        }
+        match self.store.record_payment(fee, paid, self.clock.now()).await {
+            Err(StoreError::Overpayment { remaining, .. }) => Err(ServiceError::InvalidInput {
+                field: "amount",
+                message: format!("more than the {remaining} that remains"),
+            }),
+            other => Ok(other?),
+        }
+    }
+}

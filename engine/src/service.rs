@@ -1,0 +1,312 @@
+//! The services' shared context and their errors. Each concept adds its operations in its own
+//! module (`cart`, `checkout`, `cases`, `ledger`); they all decide on one snapshot of the
+//! tenant's facts and write through the store.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use chrono::{DateTime, NaiveDate, Utc};
+use tokio::sync::broadcast;
+
+use crate::cases::{CaseNumber, CaseStatus};
+use crate::catalogue::{
+    BoxFuture, CatalogueCache, CatalogueSource, CatalogueSourceError, PreparedCatalogue,
+};
+use crate::model::{ModelError, PropertyId, RentalObject, RentalObjectId, TenantId};
+use crate::rules::{Reason, ReasonCode, ReasonParam, RuleError, RuleSet};
+use crate::store::{Snapshot, Store, StoreError};
+
+/// Where the services read the time; tests set it.
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    fn now(&self) -> DateTime<Utc>;
+    fn today(&self) -> NaiveDate {
+        self.now().date_naive()
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A clock that stands still until moved.
+#[derive(Debug)]
+pub struct FixedClock(std::sync::Mutex<DateTime<Utc>>);
+
+impl FixedClock {
+    pub fn new(at: DateTime<Utc>) -> Self {
+        FixedClock(std::sync::Mutex::new(at))
+    }
+    pub fn set(&self, at: DateTime<Utc>) {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = at;
+    }
+}
+
+impl Clock for FixedClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Why the services said no to something a tenant may try again differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RefusalCode {
+    /// The rules refuse the option or a line (the reasons say why).
+    NotOrderable,
+    /// Another order took the key first (S4, decided by the store).
+    Locked,
+    AlreadyInCart,
+    TermsNotAccepted,
+    TermsOutdated,
+    EmptyCart,
+    /// The cart changed while the order was being sent; look again and resend.
+    CartChanged,
+}
+
+impl RefusalCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefusalCode::NotOrderable => "NOT_ORDERABLE",
+            RefusalCode::Locked => "LOCKED",
+            RefusalCode::AlreadyInCart => "ALREADY_IN_CART",
+            RefusalCode::TermsNotAccepted => "TERMS_NOT_ACCEPTED",
+            RefusalCode::TermsOutdated => "TERMS_OUTDATED",
+            RefusalCode::EmptyCart => "EMPTY_CART",
+            RefusalCode::CartChanged => "CART_CHANGED",
+        }
+    }
+}
+
+/// A domain refusal: a code, and reasons a person can read (messages in the rule set).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub code: RefusalCode,
+    pub reasons: Vec<Reason>,
+}
+
+impl Refusal {
+    pub fn new(code: RefusalCode, reasons: Vec<Reason>) -> Self {
+        Refusal { code, reasons }
+    }
+    /// A refusal whose one reason has the refusal's own code.
+    pub fn plain(code: RefusalCode) -> Self {
+        Refusal {
+            code,
+            reasons: vec![Reason::new(ReasonCode::engine(code.as_str()))],
+        }
+    }
+    pub fn with_param(mut self, name: &str, value: ReasonParam) -> Self {
+        if let Some(reason) = self.reasons.first_mut() {
+            reason.params.insert(name.to_owned(), value);
+        }
+        self
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ServiceError {
+    /// Unknown, or not the caller's: the two are never told apart.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("invalid {field}: {message}")]
+    InvalidInput {
+        field: &'static str,
+        message: String,
+    },
+    #[error("refused: {}", .0.code.as_str())]
+    Refused(Refusal),
+    #[error("a case cannot go from {from} to {to}")]
+    IllegalTransition { from: CaseStatus, to: CaseStatus },
+    #[error("case {0} changed meanwhile; look again")]
+    Conflict(CaseNumber),
+    #[error(transparent)]
+    Rules(RuleError),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ServiceError {
+    pub(crate) fn invalid(field: &'static str) -> impl Fn(ModelError) -> ServiceError {
+        move |error| ServiceError::InvalidInput {
+            field,
+            message: error.to_string(),
+        }
+    }
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound(what) => ServiceError::NotFound(what),
+            StoreError::StatusChanged { number, .. } => ServiceError::Conflict(number),
+            StoreError::CartChanged => {
+                ServiceError::Refused(Refusal::plain(RefusalCode::CartChanged))
+            }
+            other => {
+                tracing::error!(error = %other, "store failed");
+                ServiceError::Internal(other.to_string())
+            }
+        }
+    }
+}
+
+impl From<CatalogueSourceError> for ServiceError {
+    fn from(error: CatalogueSourceError) -> Self {
+        match error {
+            CatalogueSourceError::NotFound(_) => ServiceError::NotFound("catalogue"),
+            other => ServiceError::Internal(other.to_string()),
+        }
+    }
+}
+
+/// A case changed status; subscribers filter by tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseEvent {
+    pub tenant: TenantId,
+    pub number: CaseNumber,
+    pub status: CaseStatus,
+    pub at: DateTime<Utc>,
+}
+
+/// Catalogues from the store, for the cache.
+#[derive(Debug, Clone)]
+pub struct StoreCatalogueSource<S: Store>(pub S);
+
+impl<S: Store> CatalogueSource for StoreCatalogueSource<S> {
+    fn load<'a>(
+        &'a self,
+        property: &'a PropertyId,
+    ) -> BoxFuture<'a, Result<crate::model::Catalogue, CatalogueSourceError>> {
+        Box::pin(async move {
+            match self.0.catalogue(property).await {
+                Ok(Some(catalogue)) => Ok(catalogue),
+                Ok(None) => Err(CatalogueSourceError::NotFound(property.clone())),
+                Err(error) => Err(CatalogueSourceError::Unavailable(error.to_string())),
+            }
+        })
+    }
+}
+
+/// What one decision needs: the rules in force, the catalogue prepared for them, the snapshot.
+#[derive(Debug)]
+pub struct DecisionContext {
+    pub rules: Arc<RuleSet>,
+    pub catalogue: Arc<PreparedCatalogue>,
+    pub object: Arc<RentalObject>,
+    pub snapshot: Snapshot,
+}
+
+/// The services over one store. Cheap to clone; share one per process.
+#[derive(Debug, Clone)]
+pub struct Services<S: Store> {
+    pub(crate) store: S,
+    rules: Arc<ArcSwap<RuleSet>>,
+    catalogues: Arc<CatalogueCache>,
+    pub(crate) clock: Arc<dyn Clock>,
+    case_events: broadcast::Sender<CaseEvent>,
+}
+
+impl<S: Store> Services<S> {
+    pub fn new(store: S, rules: RuleSet, clock: Arc<dyn Clock>) -> Self {
+        let source = Arc::new(StoreCatalogueSource(store.clone()));
+        let catalogues = Arc::new(CatalogueCache::new(
+            source,
+            10_000,
+            Duration::from_secs(300),
+        ));
+        let (case_events, _) = broadcast::channel(1024);
+        Services {
+            store,
+            rules: Arc::new(ArcSwap::from_pointee(rules)),
+            catalogues,
+            clock,
+            case_events,
+        }
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+    /// The rule set in force now.
+    pub fn rules(&self) -> Arc<RuleSet> {
+        self.rules.load_full()
+    }
+    /// Swaps the rule set; requests in flight finish on the one they started with.
+    pub fn set_rules(&self, rules: RuleSet) {
+        self.rules.store(Arc::new(rules));
+    }
+    pub fn catalogues(&self) -> &CatalogueCache {
+        &self.catalogues
+    }
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+    /// Status changes of every case, as they are committed.
+    pub fn subscribe_case_events(&self) -> broadcast::Receiver<CaseEvent> {
+        self.case_events.subscribe()
+    }
+    pub(crate) fn publish(&self, event: CaseEvent) {
+        // No subscriber is not an error.
+        let _ = self.case_events.send(event);
+    }
+
+    /// The rental object if the tenant leases it (S1), else "not found".
+    pub async fn rental_object(
+        &self,
+        tenant: &TenantId,
+        object: &RentalObjectId,
+    ) -> Result<Arc<RentalObject>, ServiceError> {
+        self.store
+            .leased_rental_object(tenant, object)
+            .await?
+            .ok_or(ServiceError::NotFound("rental object"))
+    }
+
+    pub(crate) async fn decision_context(
+        &self,
+        tenant: &TenantId,
+        object: &RentalObjectId,
+    ) -> Result<DecisionContext, ServiceError> {
+        let object = self.rental_object(tenant, object).await?;
+        let rules = self.rules();
+        let catalogue = self.catalogues.get(object.property(), &rules).await?;
+        let snapshot = self
+            .store
+            .snapshot(tenant, Arc::clone(&object), self.clock.today())
+            .await?;
+        Ok(DecisionContext {
+            rules,
+            catalogue,
+            object,
+            snapshot,
+        })
+    }
+
+    /// What the tenant may order for the apartment, and why not (S6, S10, S2–S5).
+    pub async fn catalogue_view(
+        &self,
+        tenant: &TenantId,
+        object: &RentalObjectId,
+    ) -> Result<(Arc<RuleSet>, crate::availability::CatalogueView), ServiceError> {
+        let ctx = self.decision_context(tenant, object).await?;
+        let view = crate::availability::catalogue_view(
+            &ctx.rules,
+            &ctx.catalogue,
+            &ctx.snapshot.facts,
+            &ctx.snapshot.cart.cart,
+        );
+        Ok((ctx.rules, view))
+    }
+}

@@ -1,0 +1,280 @@
+//! The store: durable tenants, apartments, catalogues, carts, cases and ledger, behind one
+//! trait of domain operations. Every write is one transaction inside the implementation, so no
+//! caller can leave half of one behind, and races are settled by constraints (one order lock per
+//! rental object and key, one cart line per key, one case per idempotency key), not by the
+//! rules. Only the store writes.
+//!
+//! Nothing in the trait is SQLite's: PostgreSQL implements the same operations.
+
+mod sqlite;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+pub use sqlite::SqliteStore;
+
+use crate::cases::{Actor, Case, CaseNumber, CasePage, CaseStatus};
+use crate::checkout::{CheckoutDetails, IdempotencyKey, Terms};
+use crate::model::{
+    Cart, CartLine, Catalogue, LockKey, Money, OptionId, PropertyId, Quantity, RentalObject,
+    RentalObjectId, TenantFacts, TenantId,
+};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    #[error("the database failed: {0}")]
+    Database(String),
+    #[error("the database holds a value the model refuses: {0}")]
+    Corrupt(String),
+    /// Another open order holds this key on this rental object (S4).
+    #[error("lock key {key} is held by an open order")]
+    LockTaken { key: LockKey },
+    /// Another cart line holds this key (S10).
+    #[error("lock key {key} is held by cart line {holder}")]
+    CartKeyTaken { key: LockKey, holder: OptionId },
+    /// The cart is not what the submission was decided on.
+    #[error("the cart changed while the order was being sent")]
+    CartChanged,
+    /// The case's status is no longer what the transition was decided on.
+    #[error("case {number} is no longer {expected}")]
+    StatusChanged {
+        number: CaseNumber,
+        expected: CaseStatus,
+    },
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("a payment of {paid} is more than the {remaining} that remains")]
+    Overpayment { paid: Money, remaining: Money },
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        StoreError::Database(error.to_string())
+    }
+}
+
+impl From<crate::model::ModelError> for StoreError {
+    fn from(error: crate::model::ModelError) -> Self {
+        StoreError::Corrupt(error.to_string())
+    }
+}
+
+/// A tenant as the store knows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantRecord {
+    pub id: TenantId,
+    pub name: String,
+    pub ordering_enabled: bool,
+}
+
+/// A cart with its checkout details.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCart {
+    pub cart: Cart,
+    pub details: CheckoutDetails,
+}
+
+/// Everything one decision reads, taken in one read transaction.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub facts: TenantFacts,
+    pub cart: StoredCart,
+}
+
+/// A fee on the ledger (S5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fee {
+    pub id: i64,
+    pub tenant: TenantId,
+    pub rental_object: RentalObjectId,
+    pub case_number: CaseNumber,
+    pub option: OptionId,
+    pub keys: Vec<LockKey>,
+    pub amount: Money,
+    pub paid: Money,
+}
+
+impl Fee {
+    pub fn remaining(&self) -> Money {
+        self.amount.saturating_sub(self.paid).unwrap_or(self.amount)
+    }
+}
+
+/// A new case, decided and priced by the checkout service; the store writes it whole or not.
+#[derive(Debug, Clone)]
+pub struct SubmitPlan {
+    pub tenant: TenantId,
+    pub rental_object: RentalObjectId,
+    pub idempotency_key: IdempotencyKey,
+    pub terms_version: i64,
+    pub details: CheckoutDetails,
+    pub lines: Vec<crate::cases::CaseLine>,
+    /// The cart the decision was made on; the store refuses if it is not what it holds now.
+    pub cart_lines: Vec<CartLine>,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SubmitOutcome {
+    Created(Case),
+    /// The idempotency key was used before: the case it made then.
+    Replayed(Case),
+}
+
+/// What the store is asked to do. See the module docs.
+pub trait Store: Clone + Send + Sync + std::fmt::Debug + 'static {
+    // Tenants and apartments (S1).
+    fn tenant(
+        &self,
+        tenant: &TenantId,
+    ) -> impl Future<Output = Result<Option<TenantRecord>, StoreError>> + Send;
+    /// The tenant's rental objects (those they lease).
+    fn rental_objects(
+        &self,
+        tenant: &TenantId,
+    ) -> impl Future<Output = Result<Vec<RentalObject>, StoreError>> + Send;
+    /// The rental object if `tenant` leases it; `None` otherwise, so others' apartments are
+    /// indistinguishable from apartments that do not exist.
+    fn leased_rental_object(
+        &self,
+        tenant: &TenantId,
+        rental_object: &RentalObjectId,
+    ) -> impl Future<Output = Result<Option<Arc<RentalObject>>, StoreError>> + Send;
+
+    /// The facts and the cart for one decision, in one read transaction.
+    fn snapshot(
+        &self,
+        tenant: &TenantId,
+        rental_object: Arc<RentalObject>,
+        today: NaiveDate,
+    ) -> impl Future<Output = Result<Snapshot, StoreError>> + Send;
+
+    fn catalogue(
+        &self,
+        property: &PropertyId,
+    ) -> impl Future<Output = Result<Option<Catalogue>, StoreError>> + Send;
+
+    // The cart (S8–S12).
+    /// Adds a line holding `keys`; `CartKeyTaken` if another line holds one of them.
+    fn cart_add_line(
+        &self,
+        tenant: &TenantId,
+        rental_object: &RentalObjectId,
+        line: &CartLine,
+        keys: &[LockKey],
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Changes a line's quantity; `NotFound` if the cart has no such line.
+    fn cart_set_quantity(
+        &self,
+        tenant: &TenantId,
+        rental_object: &RentalObjectId,
+        option: &OptionId,
+        quantity: Quantity,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Removes a line; `NotFound` if the cart has no such line.
+    fn cart_remove_line(
+        &self,
+        tenant: &TenantId,
+        rental_object: &RentalObjectId,
+        option: &OptionId,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn cart_clear(
+        &self,
+        tenant: &TenantId,
+        rental_object: &RentalObjectId,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn cart_set_details(
+        &self,
+        tenant: &TenantId,
+        rental_object: &RentalObjectId,
+        details: &CheckoutDetails,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    // Checkout (S13, S14).
+    fn current_terms(&self) -> impl Future<Output = Result<Option<Terms>, StoreError>> + Send;
+    /// Writes the case, its lines, its first history entry and its order locks, and empties the
+    /// cart, in one transaction. `LockTaken` if an open order holds one of its keys,
+    /// `CartChanged` if the cart is not `plan.cart_lines`.
+    fn submit(
+        &self,
+        plan: &SubmitPlan,
+    ) -> impl Future<Output = Result<SubmitOutcome, StoreError>> + Send;
+
+    // Cases (S15, S16).
+    fn case_by_idempotency_key(
+        &self,
+        tenant: &TenantId,
+        key: &IdempotencyKey,
+    ) -> impl Future<Output = Result<Option<Case>, StoreError>> + Send;
+    fn case(
+        &self,
+        number: &CaseNumber,
+    ) -> impl Future<Output = Result<Option<Case>, StoreError>> + Send;
+    /// The tenant's cases, newest first, after the case with id `after`.
+    fn cases(
+        &self,
+        tenant: &TenantId,
+        status: Option<CaseStatus>,
+        after: Option<i64>,
+        first: u32,
+    ) -> impl Future<Output = Result<CasePage, StoreError>> + Send;
+    /// Moves a case from `from` to `to`: the history entry, the release of its locks at a
+    /// terminal status, its fees on the ledger at INSTALLED; `StatusChanged` if it is no longer
+    /// in `from`.
+    fn transition(
+        &self,
+        number: &CaseNumber,
+        from: CaseStatus,
+        to: CaseStatus,
+        actor: Actor,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Case, StoreError>> + Send;
+
+    // The ledger (S3, S5). In production these facts come from the landlord's rental system.
+    fn set_debt(
+        &self,
+        tenant: &TenantId,
+        debt: Money,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn fees(&self, tenant: &TenantId) -> impl Future<Output = Result<Vec<Fee>, StoreError>> + Send;
+    /// Records a payment on a fee; `Overpayment` if it is more than remains.
+    fn record_payment(
+        &self,
+        fee: i64,
+        amount: Money,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Fee, StoreError>> + Send;
+
+    // Reference data, for loading (demo data, imports).
+    fn put_tenant(
+        &self,
+        tenant: &TenantRecord,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn put_rental_object(
+        &self,
+        object: &RentalObject,
+        property_name: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn put_lease(
+        &self,
+        tenant: &TenantId,
+        rental_object: &RentalObjectId,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Replaces a property's catalogue: categories and options not in it are removed, unless a
+    /// cart line still names them (then `Database`).
+    fn put_catalogue(
+        &self,
+        catalogue: &Catalogue,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn put_terms(&self, terms: &Terms) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn set_ordering_enabled(
+        &self,
+        enabled: bool,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
