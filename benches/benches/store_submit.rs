@@ -1,0 +1,124 @@
+//! `checkoutSubmit` throughput through the services on a SQLite file with durable settings
+//! (WAL, synchronous = FULL): one writer, then 8 concurrent. Each order is a different
+//! apartment's, so none conflicts; each goes through the whole path (lease check, snapshot,
+//! rules, one write transaction with the order locks).
+//!
+//! cargo bench -p tillval-benches --bench store_submit [-- ORDERS]
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use tillval_engine::checkout::{IdempotencyKey, SubmitRequest};
+use tillval_engine::demo::{demo, load_demo};
+use tillval_engine::model::{OptionId, RentalObject, RentalObjectId, RentalObjectRecord, TenantId};
+use tillval_engine::rules::RuleSet;
+use tillval_engine::service::{Services, SystemClock};
+use tillval_engine::store::{SqliteStore, Store, TenantRecord};
+
+type AnyError = Box<dyn std::error::Error + Send + Sync>;
+
+async fn prepare(
+    orders: usize,
+    tag: &str,
+    services: &Services<SqliteStore>,
+) -> Result<Vec<(TenantId, RentalObjectId)>, AnyError> {
+    let template = demo(chrono::Utc::now().date_naive())?.rental_objects[0].clone();
+    let dishwasher = OptionId::parse("dm-bosch-serie4")?;
+    let mut pairs = Vec::with_capacity(orders);
+    for i in 0..orders {
+        let object_id = RentalObjectId::parse(format!("bench-{tag}-{i}"))?;
+        let record = RentalObjectRecord {
+            id: object_id.clone(),
+            ..RentalObjectRecord::from(template.clone())
+        };
+        services
+            .store()
+            .put_rental_object(&RentalObject::try_from(record)?, "Kv. Ekbacken")
+            .await?;
+        let tenant = TenantId::parse(format!("bench-{tag}-t{i}"))?;
+        services
+            .store()
+            .put_tenant(&TenantRecord {
+                id: tenant.clone(),
+                name: "Bänk".into(),
+                ordering_enabled: true,
+            })
+            .await?;
+        services.store().put_lease(&tenant, &object_id).await?;
+        services
+            .cart_add(&tenant, &object_id, &dishwasher, 1)
+            .await?;
+        pairs.push((tenant, object_id));
+    }
+    Ok(pairs)
+}
+
+async fn submit_all(
+    services: &Services<SqliteStore>,
+    pairs: Vec<(TenantId, RentalObjectId)>,
+    version: i64,
+) -> Result<(), AnyError> {
+    for (tenant, object) in pairs {
+        let request = SubmitRequest {
+            accept_terms: true,
+            terms_version: version,
+            idempotency_key: IdempotencyKey::parse(&format!("bench-{object}"))?,
+        };
+        services.checkout_submit(&tenant, &object, &request).await?;
+    }
+    Ok(())
+}
+
+async fn run(orders: usize) -> Result<(), AnyError> {
+    let dir = tempfile::tempdir()?;
+    let store =
+        SqliteStore::open(dir.path().join("bench.db").to_str().unwrap_or("bench.db")).await?;
+    let services = Services::new(store, RuleSet::shipped()?, Arc::new(SystemClock));
+    load_demo(&services, &demo(chrono::Utc::now().date_naive())?).await?;
+    let version = services.terms().await?.version;
+
+    let pairs = prepare(orders, "single", &services).await?;
+    let started = Instant::now();
+    submit_all(&services, pairs, version).await?;
+    let single = orders as f64 / started.elapsed().as_secs_f64();
+
+    let pairs = prepare(orders, "eight", &services).await?;
+    let chunks: Vec<Vec<_>> = pairs
+        .chunks(orders.div_ceil(8))
+        .map(<[_]>::to_vec)
+        .collect();
+    let started = Instant::now();
+    let tasks: Vec<_> = chunks
+        .into_iter()
+        .map(|chunk| {
+            let services = services.clone();
+            tokio::spawn(async move {
+                submit_all(&services, chunk, version)
+                    .await
+                    .map_err(|e| e.to_string())
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await??;
+    }
+    let eight = orders as f64 / started.elapsed().as_secs_f64();
+
+    println!("store_submit: SQLite file, WAL, synchronous=FULL, {orders} orders each");
+    println!("  1 writer     {single:>8.0} orders/s");
+    println!("  8 concurrent {eight:>8.0} orders/s");
+    Ok(())
+}
+
+fn main() -> Result<(), AnyError> {
+    // `cargo bench` passes `--bench`; a number is the order count.
+    let orders = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse::<usize>().ok())
+        .unwrap_or(1_000);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(run(orders))
+}
