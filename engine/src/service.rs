@@ -262,6 +262,25 @@ impl<S: Store> Services<S> {
         let _ = self.case_events.send(event);
     }
 
+    /// The tenant and the rental objects they lease (S1).
+    pub async fn viewer(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<(crate::store::TenantRecord, Vec<RentalObject>), ServiceError> {
+        let record = self
+            .store
+            .tenant(tenant)
+            .await?
+            .ok_or(ServiceError::NotFound("tenant"))?;
+        Ok((record, self.store.rental_objects(tenant).await?))
+    }
+
+    /// Whether the store answers.
+    pub async fn ready(&self) -> Result<(), ServiceError> {
+        self.store.current_terms().await?;
+        Ok(())
+    }
+
     /// The rental object if the tenant leases it (S1), else "not found".
     pub async fn rental_object(
         &self,

@@ -15,7 +15,14 @@ use tillval_engine::service::{FixedClock, RefusalCode, ServiceError, Services};
 use tillval_engine::store::{SqliteStore, Store, TenantRecord};
 
 /// (id, category, space, monthly öre, fee öre, piece max)
-type OptionRow = (&'static str, &'static str, &'static str, i64, i64, Option<i64>);
+type OptionRow = (
+    &'static str,
+    &'static str,
+    &'static str,
+    i64,
+    i64,
+    Option<i64>,
+);
 const OPTIONS: [OptionRow; 6] = [
     ("dm-a", "diskmaskin", "kitchen", 9_900, 0, None),
     ("dm-b", "diskmaskin", "kitchen", 12_900, 50_000, None),

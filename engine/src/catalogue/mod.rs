@@ -1,5 +1,6 @@
 //! The catalogue: sources, the catalogue prepared for a rule set, and the cache in front.
 
+mod admin;
 mod cache;
 mod prepared;
 mod source;

@@ -266,11 +266,17 @@ pub trait Store: Clone + Send + Sync + std::fmt::Debug + 'static {
         tenant: &TenantId,
         rental_object: &RentalObjectId,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// Replaces a property's catalogue: categories and options not in it are removed, unless a
-    /// cart line still names them (then `Database`).
+    /// Replaces a property's catalogue. Cart lines naming options that are gone stay, and show
+    /// as problems (`OPTION_UNAVAILABLE`).
     fn put_catalogue(
         &self,
         catalogue: &Catalogue,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Inserts or replaces one option of a property's catalogue (its category must exist).
+    fn put_option(
+        &self,
+        property: &PropertyId,
+        option: &crate::model::AddOnOption,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     fn put_terms(&self, terms: &Terms) -> impl Future<Output = Result<(), StoreError>> + Send;
     fn set_ordering_enabled(

@@ -282,6 +282,49 @@ fn details_from(
     })
 }
 
+async fn insert_option(
+    conn: &mut SqliteConnection,
+    property: &str,
+    option: &AddOnOption,
+) -> Result<(), StoreError> {
+    let (kind, max) = match option.unit() {
+        Unit::Piece { max } => ("piece", max.get()),
+        Unit::Single => ("single", 1),
+    };
+    sqlx::query(
+        "INSERT INTO options (property_id, id, category_id, space_id, name, description, monthly_price, \
+         one_time_fee, currency, unit_kind, unit_max, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(property)
+    .bind(option.id().as_str())
+    .bind(option.category().as_str())
+    .bind(option.space().as_str())
+    .bind(option.name())
+    .bind(option.description())
+    .bind(option.monthly_price().minor())
+    .bind(option.one_time_fee().minor())
+    .bind(option.currency().code())
+    .bind(kind)
+    .bind(i64::from(max))
+    .bind(i64::from(option.position()))
+    .execute(&mut *conn)
+    .await?;
+    for (seq, picture) in option.pictures().iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO option_pictures (property_id, option_id, seq, thumbnail, large, alt) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(property)
+        .bind(option.id().as_str())
+        .bind(seq as i64)
+        .bind(&picture.thumbnail)
+        .bind(&picture.large)
+        .bind(&picture.alt)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
 fn fee_from(r: &sqlx::sqlite::SqliteRow) -> Result<Fee, StoreError> {
     let currency: String = r.try_get(8)?;
     Ok(Fee {
@@ -1125,42 +1168,24 @@ impl Store for SqliteStore {
             .await?;
         }
         for option in catalogue.options() {
-            let (kind, max) = match option.unit() {
-                Unit::Piece { max } => ("piece", max.get()),
-                Unit::Single => ("single", 1),
-            };
-            sqlx::query(
-                "INSERT INTO options (property_id, id, category_id, space_id, name, description, monthly_price, \
-                 one_time_fee, currency, unit_kind, unit_max, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(property)
+            insert_option(&mut tx, property, option).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn put_option(
+        &self,
+        property: &PropertyId,
+        option: &AddOnOption,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        sqlx::query("DELETE FROM options WHERE property_id = ? AND id = ?")
+            .bind(property.as_str())
             .bind(option.id().as_str())
-            .bind(option.category().as_str())
-            .bind(option.space().as_str())
-            .bind(option.name())
-            .bind(option.description())
-            .bind(option.monthly_price().minor())
-            .bind(option.one_time_fee().minor())
-            .bind(option.currency().code())
-            .bind(kind)
-            .bind(i64::from(max))
-            .bind(i64::from(option.position()))
             .execute(&mut *tx)
             .await?;
-            for (seq, picture) in option.pictures().iter().enumerate() {
-                sqlx::query(
-                    "INSERT INTO option_pictures (property_id, option_id, seq, thumbnail, large, alt) VALUES (?, ?, ?, ?, ?, ?)",
-                )
-                .bind(property)
-                .bind(option.id().as_str())
-                .bind(seq as i64)
-                .bind(&picture.thumbnail)
-                .bind(&picture.large)
-                .bind(&picture.alt)
-                .execute(&mut *tx)
-                .await?;
-            }
-        }
+        insert_option(&mut tx, property.as_str(), option).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -1,0 +1,126 @@
+//! How the engine's errors reach a client. Unexpected ones are GraphQL errors with a stable
+//! `extensions.code`; expected refusals are data (`userErrors`) in a mutation's payload.
+
+use async_graphql::{ErrorExtensions, SimpleObject};
+use tillval_engine::model::Language;
+use tillval_engine::rules::RuleSet;
+use tillval_engine::service::ServiceError;
+
+use crate::types::Reason;
+
+pub fn error(code: &'static str, message: impl Into<String>) -> async_graphql::Error {
+    async_graphql::Error::new(message).extend_with(|_, e| e.set("code", code))
+}
+
+pub fn unauthenticated() -> async_graphql::Error {
+    error("UNAUTHENTICATED", "a bearer token is required")
+}
+
+pub fn forbidden() -> async_graphql::Error {
+    error("FORBIDDEN", "not allowed for this role")
+}
+
+pub fn not_found(what: &str) -> async_graphql::Error {
+    error("NOT_FOUND", format!("{what} not found"))
+}
+
+/// A service error as a GraphQL error (queries, and what a payload cannot hold).
+pub fn to_graphql(error_: ServiceError) -> async_graphql::Error {
+    match error_ {
+        ServiceError::NotFound(what) => not_found(what),
+        ServiceError::InvalidInput { field, message } => {
+            error("BAD_USER_INPUT", format!("{field}: {message}"))
+                .extend_with(|_, e| e.set("field", field))
+        }
+        ServiceError::Refused(refusal) => error(refusal.code.as_str(), refusal.code.as_str()),
+        ServiceError::IllegalTransition { from, to } => {
+            error("ILLEGAL_TRANSITION", format!("{from} → {to}"))
+        }
+        ServiceError::Conflict(number) => {
+            error("CONFLICT", format!("case {number} changed meanwhile"))
+        }
+        ServiceError::Rules(rule) => {
+            tracing::error!(error = %rule, "rule error");
+            error(
+                "RULE_ERROR",
+                "the rules could not decide; staff have been told",
+            )
+        }
+        ServiceError::Internal(detail) => {
+            tracing::error!(%detail, "internal error");
+            error("INTERNAL", "internal error")
+        }
+    }
+}
+
+/// An expected failure of a mutation: a stable code, the input field, a message, and the
+/// rules' reasons when the rules said no.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct UserError {
+    pub code: String,
+    pub field: Option<Vec<String>>,
+    pub message: String,
+    pub reasons: Vec<Reason>,
+}
+
+impl UserError {
+    pub fn new(code: &str, field: Option<&str>, message: impl Into<String>) -> Self {
+        UserError {
+            code: code.into(),
+            field: field.map(|f| vec![f.to_owned()]),
+            message: message.into(),
+            reasons: Vec::new(),
+        }
+    }
+}
+
+/// Splits a service error into a user error (expected) or a GraphQL error (not).
+pub fn to_user_error(
+    error_: ServiceError,
+    rules: &RuleSet,
+    language: Language,
+) -> Result<UserError, async_graphql::Error> {
+    Ok(match error_ {
+        ServiceError::InvalidInput { field, message } => {
+            UserError::new("INVALID_INPUT", Some(field), message)
+        }
+        ServiceError::NotFound(what @ ("option" | "cart line")) => UserError::new(
+            "NOT_FOUND",
+            Some(if what == "option" {
+                "optionId"
+            } else {
+                "lines"
+            }),
+            format!("{what} not found"),
+        ),
+        ServiceError::Refused(refusal) => {
+            let reasons: Vec<Reason> = refusal
+                .reasons
+                .iter()
+                .map(|r| Reason::new(r, rules, language))
+                .collect();
+            let message = reasons
+                .iter()
+                .map(|r| r.message.clone())
+                .collect::<Vec<_>>()
+                .join(" ");
+            UserError {
+                code: refusal.code.as_str().into(),
+                field: None,
+                message,
+                reasons,
+            }
+        }
+        ServiceError::IllegalTransition { from, to } => UserError::new(
+            "ILLEGAL_TRANSITION",
+            Some("to"),
+            format!("a case cannot go from {from} to {to}"),
+        ),
+        ServiceError::Conflict(number) => UserError::new(
+            "CONFLICT",
+            None,
+            format!("case {number} changed meanwhile; look again"),
+        ),
+        other => return Err(to_graphql(other)),
+    })
+}

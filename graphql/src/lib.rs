@@ -1,0 +1,15 @@
+//! The GraphQL facade over tillval's engine (async-graphql over axum), and what the `tillval`
+//! binary serves. Resolvers call engine services only; no SQL here.
+
+pub mod auth;
+pub mod errors;
+pub mod ids;
+pub mod schema;
+pub mod server;
+pub mod types;
+
+/// The store the server runs on.
+pub type AppStore = tillval_engine::store::SqliteStore;
+
+pub use schema::{TillvalSchema, build_schema, sdl};
+pub use server::{AppState, router};

@@ -1,0 +1,257 @@
+//! `tillval`: the server, tokens, demo tokens and the schema.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use tillval_engine::demo::{demo, load_demo};
+use tillval_engine::rules::RuleSet;
+use tillval_engine::service::{Services, SystemClock};
+use tillval_engine::store::SqliteStore;
+use tillval_graphql::auth::{Auth, DEVELOPMENT_SECRET, Role};
+use tillval_graphql::ids::{Kind, encode};
+use tillval_graphql::{AppState, build_schema, router, sdl};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tillval",
+    version,
+    about = "Add-on ordering for tenants: rules, cart, checkout and cases over GraphQL"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serves GraphQL at /graphql (WebSocket subscriptions at /graphql/ws).
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: SocketAddr,
+        /// sqlite://FILE (created if missing)
+        #[arg(long, default_value = "sqlite://tillval.db")]
+        database: String,
+        /// A rule-set folder; the shipped rules when left out.
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        /// Loads the demo landlord (idempotently); without TILLVAL_JWT_SECRET a development
+        /// secret is used.
+        #[arg(long)]
+        demo: bool,
+        /// No introspection, no field suggestions, no GraphiQL; a JWT secret is required.
+        #[arg(long, env = "TILLVAL_PRODUCTION")]
+        production: bool,
+    },
+    /// Prints a bearer token.
+    Token {
+        /// The tenant id (or, with --role staff, the staff user's name).
+        #[arg(long)]
+        tenant: String,
+        #[arg(long, value_enum, default_value = "tenant")]
+        role: RoleArg,
+        #[arg(long, default_value_t = 3600)]
+        ttl: u64,
+    },
+    /// The demo landlord's tenants.
+    Demo {
+        #[command(subcommand)]
+        command: DemoCommand,
+    },
+    /// Prints the GraphQL schema (SDL); `schema.graphql` is this output.
+    Schema,
+}
+
+#[derive(Debug, Subcommand)]
+enum DemoCommand {
+    /// The demo tenants with a token each: id, name, seed case, rental object.
+    Tokens {
+        #[arg(long)]
+        json: bool,
+        #[arg(long, default_value_t = 86_400)]
+        ttl: u64,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum RoleArg {
+    Tenant,
+    Staff,
+}
+
+fn production_from_env() -> bool {
+    std::env::var("TILLVAL_ENV").is_ok_and(|v| v.eq_ignore_ascii_case("production"))
+}
+
+/// The JWT secret: `TILLVAL_JWT_SECRET`, or outside production the development secret, loudly.
+fn auth(production: bool) -> anyhow::Result<Auth> {
+    match std::env::var("TILLVAL_JWT_SECRET") {
+        Ok(secret) if !secret.is_empty() => {
+            Auth::new(secret.as_bytes()).context("TILLVAL_JWT_SECRET")
+        }
+        _ if production => bail!("refusing to start in production without TILLVAL_JWT_SECRET"),
+        _ => {
+            eprintln!(
+                "\n  !!! WARNING: TILLVAL_JWT_SECRET is not set; using the PUBLIC development secret.\n  !!! Anyone can mint tokens. Never run like this with real data.\n"
+            );
+            tracing::warn!("using the development JWT secret");
+            Ok(Auth::new(DEVELOPMENT_SECRET.as_bytes())?)
+        }
+    }
+}
+
+fn init_logs(production: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if production {
+        builder.json().init();
+    } else {
+        builder.compact().init();
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
+
+async fn serve(
+    bind: SocketAddr,
+    database: &str,
+    rules: Option<PathBuf>,
+    with_demo: bool,
+    production: bool,
+) -> anyhow::Result<()> {
+    init_logs(production);
+    let auth = Arc::new(auth(production)?);
+    let rules = match rules {
+        Some(dir) => RuleSet::load(&dir).with_context(|| format!("rule set {}", dir.display()))?,
+        None => RuleSet::shipped()?,
+    };
+    if database.starts_with("postgres") {
+        bail!("PostgreSQL is not supported by this build yet; use sqlite://FILE");
+    }
+    let store = SqliteStore::open(database)
+        .await
+        .with_context(|| format!("opening {database}"))?;
+    let services = Services::new(store, rules, Arc::new(SystemClock));
+    if with_demo {
+        load_demo(&services, &demo(chrono::Utc::now().date_naive())?)
+            .await
+            .context("loading the demo data")?;
+    }
+    let schema = build_schema(services.clone(), production);
+    let app = router(AppState {
+        schema,
+        services,
+        auth,
+        production,
+    });
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("binding {bind}"))?;
+    let address = listener.local_addr()?;
+    tracing::info!(%address, production, "tillval listening");
+    println!("tillval is serving GraphQL at http://{address}/graphql");
+    if !production {
+        println!("  GraphiQL:     http://{address}/graphiql");
+    }
+    if with_demo {
+        println!("  demo tokens:  cargo run -p tillval-graphql -- demo tokens --json");
+        println!(
+            "                (put one in GraphiQL's headers: {{\"Authorization\": \"Bearer <token>\"}})"
+        );
+    }
+    println!("  a token:      cargo run -p tillval-graphql -- token --tenant ID [--role staff]");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve {
+            bind,
+            database,
+            rules,
+            demo,
+            production,
+        } => {
+            serve(
+                bind,
+                &database,
+                rules,
+                demo,
+                production || production_from_env(),
+            )
+            .await
+        }
+        Command::Token { tenant, role, ttl } => {
+            let auth = auth(production_from_env())?;
+            let role = match role {
+                RoleArg::Tenant => Role::Tenant,
+                RoleArg::Staff => Role::Staff,
+            };
+            println!("{}", auth.issue(&tenant, role, ttl)?);
+            Ok(())
+        }
+        Command::Demo {
+            command: DemoCommand::Tokens { json, ttl },
+        } => {
+            let auth = auth(production_from_env())?;
+            let demo = demo(chrono::Utc::now().date_naive())?;
+            let mut tenants = Vec::new();
+            for tenant in &demo.tenants {
+                tenants.push(serde_json::json!({
+                    "id": tenant.id.as_str(),
+                    "name": tenant.name,
+                    "case": tenant.case,
+                    "rentalObjectId": encode(Kind::RentalObject, tenant.facts.rental_object.id().as_str()).to_string(),
+                    "token": auth.issue(tenant.id.as_str(), Role::Tenant, ttl)?,
+                }));
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&tenants)?);
+            } else {
+                for t in &tenants {
+                    println!(
+                        "{:<14} {:<14} {}",
+                        t["id"].as_str().unwrap_or(""),
+                        t["case"].as_str().unwrap_or(""),
+                        t["token"].as_str().unwrap_or("")
+                    );
+                }
+            }
+            Ok(())
+        }
+        Command::Schema => {
+            print!("{}", sdl());
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,807 @@
+//! The schema: queries, mutations and the subscription. Resolvers only call engine services;
+//! the caller's identity comes from the token alone.
+
+use std::pin::Pin;
+
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, ID, InputObject, Object, Result, Schema, SimpleObject, Subscription};
+use futures_util::{Stream, StreamExt};
+use tillval_engine::cases::{Actor, CaseNumber};
+use tillval_engine::checkout::{IdempotencyKey, SubmitRequest};
+use tillval_engine::model::{
+    AddOnOptionRecord, CategoryId, Currency, OptionId, Picture as ModelPicture, PropertyId,
+    Quantity, RentalObjectId, SpaceId, TenantId, Unit,
+};
+use tillval_engine::service::{ServiceError, Services};
+use tokio_stream::wrappers::BroadcastStream;
+
+use crate::AppStore;
+use crate::auth::Identity;
+use crate::errors::{UserError, forbidden, not_found, to_graphql, to_user_error, unauthenticated};
+use crate::ids::{Kind, decode, encode};
+use crate::types::*;
+
+pub type TillvalSchema = Schema<Query, Mutation, Subscription>;
+
+/// The schema over `services`. Production turns off introspection and field suggestions.
+pub fn build_schema(services: Services<AppStore>, production: bool) -> TillvalSchema {
+    let mut builder = Schema::build(Query, Mutation, Subscription)
+        .data(services)
+        .limit_depth(16)
+        .limit_complexity(2_000)
+        .limit_recursive_depth(32);
+    if production {
+        builder = builder.disable_introspection().disable_suggestions();
+    }
+    builder.finish()
+}
+
+/// The SDL of the schema, as `schema.graphql` holds it.
+pub fn sdl() -> String {
+    Schema::build(Query, Mutation, Subscription).finish().sdl()
+}
+
+fn services<'a>(ctx: &Context<'a>) -> Result<&'a Services<AppStore>> {
+    ctx.data::<Services<AppStore>>()
+}
+
+fn tenant(ctx: &Context<'_>) -> Result<TenantId> {
+    match ctx.data_opt::<Identity>() {
+        Some(Identity::Tenant(tenant)) => Ok(tenant.clone()),
+        Some(Identity::Staff(_)) => Err(forbidden()),
+        None => Err(unauthenticated()),
+    }
+}
+
+fn staff(ctx: &Context<'_>) -> Result<String> {
+    match ctx.data_opt::<Identity>() {
+        Some(Identity::Staff(name)) => Ok(name.clone()),
+        Some(Identity::Tenant(_)) => Err(forbidden()),
+        None => Err(unauthenticated()),
+    }
+}
+
+fn parse_rental_object_id(id: &ID) -> Result<RentalObjectId> {
+    decode(Kind::RentalObject, id)
+        .and_then(|raw| RentalObjectId::parse(raw).ok())
+        .ok_or_else(|| not_found("rental object"))
+}
+
+fn option_id(id: &ID) -> Option<OptionId> {
+    decode(Kind::AddOnOption, id).and_then(|raw| OptionId::parse(raw).ok())
+}
+
+fn case_number(number: &str) -> Result<CaseNumber> {
+    CaseNumber::parse(number).ok_or_else(|| not_found("case"))
+}
+
+const MAX_LINES_PER_CALL: usize = 50;
+
+#[derive(Debug)]
+pub struct Query;
+
+#[Object]
+impl Query {
+    /// The signed-in tenant and their rental objects (S1).
+    async fn viewer(&self, ctx: &Context<'_>) -> Result<Viewer> {
+        let tenant = tenant(ctx)?;
+        let (record, objects) = services(ctx)?.viewer(&tenant).await.map_err(to_graphql)?;
+        Ok(Viewer {
+            tenant: Tenant {
+                id: encode(Kind::Tenant, record.id.as_str()),
+                name: record.name,
+            },
+            rental_objects: objects.iter().map(RentalObject::from).collect(),
+        })
+    }
+
+    /// What the tenant may order for one of their apartments, and why not (S6, S7, S10).
+    async fn catalogue(&self, ctx: &Context<'_>, rental_object_id: ID) -> Result<Catalogue> {
+        let tenant = tenant(ctx)?;
+        let object = parse_rental_object_id(&rental_object_id)?;
+        let services = services(ctx)?;
+        let rental_object = services
+            .rental_object(&tenant, &object)
+            .await
+            .map_err(to_graphql)?;
+        let (rules, view) = services
+            .catalogue_view(&tenant, &object)
+            .await
+            .map_err(to_graphql)?;
+        Ok(Catalogue::new(&view, &rental_object, &rules, language(ctx)))
+    }
+
+    /// The tenant's cart for one apartment (S8, S12).
+    async fn cart(&self, ctx: &Context<'_>, rental_object_id: ID) -> Result<Cart> {
+        let tenant = tenant(ctx)?;
+        let object = parse_rental_object_id(&rental_object_id)?;
+        let services = services(ctx)?;
+        let view = services.cart(&tenant, &object).await.map_err(to_graphql)?;
+        Ok(Cart::new(&view, &services.rules(), language(ctx)))
+    }
+
+    /// The terms a tenant accepts when sending an order (S13). Open to anyone.
+    async fn terms(&self, ctx: &Context<'_>) -> Result<Terms> {
+        let terms = services(ctx)?.terms().await.map_err(to_graphql)?;
+        let text = match language(ctx) {
+            tillval_engine::model::Language::Sv => terms.text_sv.clone(),
+            tillval_engine::model::Language::En => terms.text_en.clone(),
+        };
+        Ok(Terms {
+            version: terms.version,
+            text,
+            text_sv: terms.text_sv,
+            text_en: terms.text_en,
+            published_at: terms.published_at,
+        })
+    }
+
+    /// The tenant's cases, newest first (S15).
+    async fn cases(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        status: Option<CaseStatus>,
+    ) -> Result<Connection<String, Case>> {
+        let tenant = tenant(ctx)?;
+        let after = match after {
+            None => None,
+            Some(cursor) => Some(
+                cursor
+                    .strip_prefix("cases:")
+                    .and_then(|id| id.parse::<i64>().ok())
+                    .ok_or_else(|| {
+                        crate::errors::error(
+                            "BAD_USER_INPUT",
+                            "after: not a cursor from this connection",
+                        )
+                    })?,
+            ),
+        };
+        let page = services(ctx)?
+            .cases(
+                &tenant,
+                status.map(Into::into),
+                after,
+                i64::from(first.unwrap_or(20)),
+            )
+            .await
+            .map_err(to_graphql)?;
+        let mut connection = Connection::new(after.is_some(), page.has_next_page);
+        connection.edges.extend(page.cases.into_iter().map(|case| {
+            Edge::new(
+                format!("cases:{}", case.id),
+                Case {
+                    case,
+                    actor: Actor::Tenant,
+                },
+            )
+        }));
+        Ok(connection)
+    }
+
+    /// One of the tenant's cases, by number (S16). Staff see any case.
+    async fn case(&self, ctx: &Context<'_>, number: String) -> Result<Case> {
+        let number = case_number(&number)?;
+        let services = services(ctx)?;
+        match ctx.data_opt::<Identity>() {
+            Some(Identity::Tenant(tenant)) => {
+                let case = services.case(tenant, &number).await.map_err(to_graphql)?;
+                Ok(Case {
+                    case,
+                    actor: Actor::Tenant,
+                })
+            }
+            Some(Identity::Staff(_)) => {
+                let case = services.case_for_staff(&number).await.map_err(to_graphql)?;
+                Ok(Case {
+                    case,
+                    actor: Actor::Staff,
+                })
+            }
+            None => Err(unauthenticated()),
+        }
+    }
+
+    /// Staff: a tenant's fees and what remains of them (S5).
+    async fn ledger_fees(&self, ctx: &Context<'_>, tenant_id: ID) -> Result<Vec<Fee>> {
+        staff(ctx)?;
+        let tenant = decode(Kind::Tenant, &tenant_id)
+            .and_then(|t| TenantId::parse(t).ok())
+            .ok_or_else(|| not_found("tenant"))?;
+        let fees = services(ctx)?
+            .ledger_fees(&tenant)
+            .await
+            .map_err(to_graphql)?;
+        Ok(fees.iter().map(|f| Fee::new(f, language(ctx))).collect())
+    }
+}
+
+#[derive(Debug, InputObject)]
+pub struct CartLineInput {
+    pub option_id: ID,
+    #[graphql(default = 1)]
+    pub quantity: i64,
+}
+
+#[derive(Debug, InputObject)]
+pub struct CheckoutDetailsInput {
+    pub contact_phone: Option<String>,
+    pub preferred_date: Option<chrono::NaiveDate>,
+    #[graphql(default)]
+    pub message: String,
+}
+
+#[derive(Debug, InputObject)]
+pub struct CheckoutSubmitInput {
+    /// "Jag godkänner villkoren" (S13): must be true.
+    pub accept_terms: bool,
+    /// The version of the terms the tenant read.
+    pub terms_version: i64,
+    /// A client-made key, 8–128 characters: sending twice with it makes one case.
+    pub idempotency_key: String,
+}
+
+#[derive(Debug, InputObject)]
+pub struct MoneyInput {
+    /// Minor units (öre).
+    pub amount: i64,
+    pub currency: String,
+}
+
+#[derive(Debug, InputObject)]
+pub struct PictureInput {
+    pub thumbnail: String,
+    pub large: String,
+    #[graphql(default)]
+    pub alt: String,
+}
+
+#[derive(Debug, InputObject)]
+pub struct AddOnOptionInput {
+    /// The option's key within the property: new, or an existing one to replace.
+    pub handle: String,
+    pub category_id: ID,
+    pub space_id: ID,
+    pub name: String,
+    #[graphql(default)]
+    pub description: String,
+    pub pictures: Vec<PictureInput>,
+    pub monthly_price: MoneyInput,
+    pub one_time_fee: MoneyInput,
+    pub unit: UnitKind,
+    #[graphql(default = 1)]
+    pub max_quantity: i64,
+    #[graphql(default)]
+    pub position: u32,
+}
+
+#[derive(Debug, SimpleObject)]
+pub struct CartPayload {
+    pub cart: Option<Cart>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(Debug, SimpleObject)]
+pub struct CheckoutSubmitPayload {
+    /// The new case (S14); the earlier one when the idempotency key was used before.
+    pub case: Option<Case>,
+    pub replayed: bool,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(Debug, SimpleObject)]
+pub struct CasePayload {
+    pub case: Option<Case>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(Debug, SimpleObject)]
+pub struct LedgerDebtPayload {
+    pub tenant_id: ID,
+    pub debt: Option<Money>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(Debug, SimpleObject)]
+pub struct FeePayload {
+    pub fee: Option<Fee>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(Debug, SimpleObject)]
+pub struct AddOnOptionPayload {
+    pub option: Option<AddOnOption>,
+    pub user_errors: Vec<UserError>,
+}
+
+fn currency(code: &str) -> std::result::Result<Currency, UserError> {
+    Currency::parse(code)
+        .map_err(|e| UserError::new("INVALID_INPUT", Some("currency"), e.to_string()))
+}
+
+#[derive(Debug)]
+pub struct Mutation;
+
+impl Mutation {
+    /// Runs cart operations line by line; each failure is a user error, the cart is what remains.
+    async fn cart_operation<F, Fut>(
+        ctx: &Context<'_>,
+        rental_object_id: &ID,
+        count: usize,
+        each: F,
+    ) -> Result<CartPayload>
+    where
+        F: Fn(usize) -> Fut,
+        Fut: std::future::Future<Output = std::result::Result<(), ServiceError>>,
+    {
+        let tenant = tenant(ctx)?;
+        let object = parse_rental_object_id(rental_object_id)?;
+        let services = services(ctx)?;
+        services
+            .rental_object(&tenant, &object)
+            .await
+            .map_err(to_graphql)?;
+        if count > MAX_LINES_PER_CALL {
+            return Err(crate::errors::error(
+                "BAD_USER_INPUT",
+                format!("at most {MAX_LINES_PER_CALL} lines per call"),
+            ));
+        }
+        let rules = services.rules();
+        let mut user_errors = Vec::new();
+        for i in 0..count {
+            if let Err(error) = each(i).await {
+                let mut user_error = to_user_error(error, &rules, language(ctx))?;
+                let mut field = vec!["lines".to_owned(), i.to_string()];
+                field.extend(
+                    user_error
+                        .field
+                        .take()
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter(|f| f != "lines"),
+                );
+                user_error.field = Some(field);
+                user_errors.push(user_error);
+            }
+        }
+        let view = services.cart(&tenant, &object).await.map_err(to_graphql)?;
+        Ok(CartPayload {
+            cart: Some(Cart::new(&view, &rules, language(ctx))),
+            user_errors,
+        })
+    }
+}
+
+fn unknown_option() -> ServiceError {
+    ServiceError::NotFound("option")
+}
+
+#[Object]
+impl Mutation {
+    /// Adds lines to the cart (S9, S10). A blocked or locked option is a user error with the
+    /// rules' reasons.
+    async fn cart_lines_add(
+        &self,
+        ctx: &Context<'_>,
+        rental_object_id: ID,
+        lines: Vec<CartLineInput>,
+    ) -> Result<CartPayload> {
+        let (tenant, object, services) = (
+            tenant(ctx)?,
+            parse_rental_object_id(&rental_object_id)?,
+            services(ctx)?,
+        );
+        Self::cart_operation(ctx, &rental_object_id, lines.len(), |i| {
+            let (tenant, object) = (tenant.clone(), object.clone());
+            let line = lines.get(i).map(|l| (option_id(&l.option_id), l.quantity));
+            async move {
+                let (option, quantity) = line.ok_or_else(unknown_option)?;
+                let option = option.ok_or_else(unknown_option)?;
+                services
+                    .cart_add(&tenant, &object, &option, quantity)
+                    .await
+                    .map(|_| ())
+            }
+        })
+        .await
+    }
+
+    /// Changes quantities of lines in the cart (S9).
+    async fn cart_lines_update(
+        &self,
+        ctx: &Context<'_>,
+        rental_object_id: ID,
+        lines: Vec<CartLineInput>,
+    ) -> Result<CartPayload> {
+        let (tenant, object, services) = (
+            tenant(ctx)?,
+            parse_rental_object_id(&rental_object_id)?,
+            services(ctx)?,
+        );
+        Self::cart_operation(ctx, &rental_object_id, lines.len(), |i| {
+            let (tenant, object) = (tenant.clone(), object.clone());
+            let line = lines.get(i).map(|l| (option_id(&l.option_id), l.quantity));
+            async move {
+                let (option, quantity) = line.ok_or_else(unknown_option)?;
+                let option = option.ok_or(ServiceError::NotFound("cart line"))?;
+                services
+                    .cart_update(&tenant, &object, &option, quantity)
+                    .await
+                    .map(|_| ())
+            }
+        })
+        .await
+    }
+
+    /// Removes lines from the cart (S12).
+    async fn cart_lines_remove(
+        &self,
+        ctx: &Context<'_>,
+        rental_object_id: ID,
+        option_ids: Vec<ID>,
+    ) -> Result<CartPayload> {
+        let (tenant, object, services) = (
+            tenant(ctx)?,
+            parse_rental_object_id(&rental_object_id)?,
+            services(ctx)?,
+        );
+        Self::cart_operation(ctx, &rental_object_id, option_ids.len(), |i| {
+            let (tenant, object) = (tenant.clone(), object.clone());
+            let option = option_ids.get(i).and_then(option_id);
+            async move {
+                let option = option.ok_or(ServiceError::NotFound("cart line"))?;
+                services
+                    .cart_remove(&tenant, &object, &option)
+                    .await
+                    .map(|_| ())
+            }
+        })
+        .await
+    }
+
+    /// Updates the order's details (S12).
+    async fn checkout_details_update(
+        &self,
+        ctx: &Context<'_>,
+        rental_object_id: ID,
+        details: CheckoutDetailsInput,
+    ) -> Result<CartPayload> {
+        let (tenant, object, services) = (
+            tenant(ctx)?,
+            parse_rental_object_id(&rental_object_id)?,
+            services(ctx)?,
+        );
+        let rules = services.rules();
+        let result = services
+            .checkout_details_update(
+                &tenant,
+                &object,
+                details.contact_phone.as_deref(),
+                details.preferred_date,
+                &details.message,
+            )
+            .await;
+        match result {
+            Ok(view) => Ok(CartPayload {
+                cart: Some(Cart::new(&view, &rules, language(ctx))),
+                user_errors: Vec::new(),
+            }),
+            Err(error) => {
+                let user_error = to_user_error(error, &rules, language(ctx))?;
+                let view = services.cart(&tenant, &object).await.map_err(to_graphql)?;
+                Ok(CartPayload {
+                    cart: Some(Cart::new(&view, &rules, language(ctx))),
+                    user_errors: vec![user_error],
+                })
+            }
+        }
+    }
+
+    /// Sends the order (S13, S14): the terms must be accepted in their current version.
+    async fn checkout_submit(
+        &self,
+        ctx: &Context<'_>,
+        rental_object_id: ID,
+        input: CheckoutSubmitInput,
+    ) -> Result<CheckoutSubmitPayload> {
+        let (tenant, object, services) = (
+            tenant(ctx)?,
+            parse_rental_object_id(&rental_object_id)?,
+            services(ctx)?,
+        );
+        let rules = services.rules();
+        let key = match IdempotencyKey::parse(&input.idempotency_key) {
+            Ok(key) => key,
+            Err(e) => {
+                let error = UserError::new("INVALID_INPUT", Some("idempotencyKey"), e.to_string());
+                return Ok(CheckoutSubmitPayload {
+                    case: None,
+                    replayed: false,
+                    user_errors: vec![error],
+                });
+            }
+        };
+        let request = SubmitRequest {
+            accept_terms: input.accept_terms,
+            terms_version: input.terms_version,
+            idempotency_key: key,
+        };
+        match services.checkout_submit(&tenant, &object, &request).await {
+            Ok(sent) => Ok(CheckoutSubmitPayload {
+                case: Some(Case {
+                    case: sent.case,
+                    actor: Actor::Tenant,
+                }),
+                replayed: sent.replayed,
+                user_errors: Vec::new(),
+            }),
+            Err(ServiceError::NotFound("rental object")) => Err(not_found("rental object")),
+            Err(error) => {
+                let mut user_error = to_user_error(error, &rules, language(ctx))?;
+                if matches!(user_error.code.as_str(), "TERMS_NOT_ACCEPTED") {
+                    user_error.field = Some(vec!["input".into(), "acceptTerms".into()]);
+                } else if user_error.code == "TERMS_OUTDATED" {
+                    user_error.field = Some(vec!["input".into(), "termsVersion".into()]);
+                }
+                Ok(CheckoutSubmitPayload {
+                    case: None,
+                    replayed: false,
+                    user_errors: vec![user_error],
+                })
+            }
+        }
+    }
+
+    /// The tenant cancels a case while it is SUBMITTED or UNDER_REVIEW.
+    async fn case_cancel(&self, ctx: &Context<'_>, number: String) -> Result<CasePayload> {
+        let tenant = tenant(ctx)?;
+        let number = case_number(&number)?;
+        let services = services(ctx)?;
+        match services.case_cancel(&tenant, &number).await {
+            Ok(case) => Ok(CasePayload {
+                case: Some(Case {
+                    case,
+                    actor: Actor::Tenant,
+                }),
+                user_errors: Vec::new(),
+            }),
+            Err(ServiceError::NotFound(what)) => Err(not_found(what)),
+            Err(error) => Ok(CasePayload {
+                case: None,
+                user_errors: vec![to_user_error(error, &services.rules(), language(ctx))?],
+            }),
+        }
+    }
+
+    /// Staff: moves a case along its lifecycle.
+    async fn case_transition(
+        &self,
+        ctx: &Context<'_>,
+        number: String,
+        to: CaseStatus,
+    ) -> Result<CasePayload> {
+        staff(ctx)?;
+        let number = case_number(&number)?;
+        let services = services(ctx)?;
+        match services.case_transition(&number, to.into()).await {
+            Ok(case) => Ok(CasePayload {
+                case: Some(Case {
+                    case,
+                    actor: Actor::Staff,
+                }),
+                user_errors: Vec::new(),
+            }),
+            Err(ServiceError::NotFound(what)) => Err(not_found(what)),
+            Err(error) => Ok(CasePayload {
+                case: None,
+                user_errors: vec![to_user_error(error, &services.rules(), language(ctx))?],
+            }),
+        }
+    }
+
+    /// Staff: sets a tenant's debt (S3); 0 clears it.
+    async fn ledger_debt_set(
+        &self,
+        ctx: &Context<'_>,
+        tenant_id: ID,
+        amount: MoneyInput,
+    ) -> Result<LedgerDebtPayload> {
+        staff(ctx)?;
+        let tenant = decode(Kind::Tenant, &tenant_id)
+            .and_then(|t| TenantId::parse(t).ok())
+            .ok_or_else(|| not_found("tenant"))?;
+        let services = services(ctx)?;
+        let currency = match currency(&amount.currency) {
+            Ok(c) => c,
+            Err(e) => {
+                return Ok(LedgerDebtPayload {
+                    tenant_id,
+                    debt: None,
+                    user_errors: vec![e],
+                });
+            }
+        };
+        match services
+            .ledger_set_debt(&tenant, amount.amount, currency)
+            .await
+        {
+            Ok(()) => {
+                let debt = tillval_engine::model::Money::from_minor(amount.amount, currency)
+                    .ok()
+                    .map(|m| Money::new(m, language(ctx)));
+                Ok(LedgerDebtPayload {
+                    tenant_id,
+                    debt,
+                    user_errors: Vec::new(),
+                })
+            }
+            Err(ServiceError::NotFound(what)) => Err(not_found(what)),
+            Err(error) => Ok(LedgerDebtPayload {
+                tenant_id,
+                debt: None,
+                user_errors: vec![to_user_error(error, &services.rules(), language(ctx))?],
+            }),
+        }
+    }
+
+    /// Staff: records a payment on a fee (S5).
+    async fn ledger_payment_record(
+        &self,
+        ctx: &Context<'_>,
+        fee_id: ID,
+        amount: MoneyInput,
+    ) -> Result<FeePayload> {
+        staff(ctx)?;
+        let fee = decode(Kind::Fee, &fee_id)
+            .and_then(|f| f.parse::<i64>().ok())
+            .ok_or_else(|| not_found("fee"))?;
+        let services = services(ctx)?;
+        let currency = match currency(&amount.currency) {
+            Ok(c) => c,
+            Err(e) => {
+                return Ok(FeePayload {
+                    fee: None,
+                    user_errors: vec![e],
+                });
+            }
+        };
+        match services
+            .ledger_record_payment(fee, amount.amount, currency)
+            .await
+        {
+            Ok(fee) => Ok(FeePayload {
+                fee: Some(Fee::new(&fee, language(ctx))),
+                user_errors: Vec::new(),
+            }),
+            Err(ServiceError::NotFound(what)) => Err(not_found(what)),
+            Err(error) => Ok(FeePayload {
+                fee: None,
+                user_errors: vec![to_user_error(error, &services.rules(), language(ctx))?],
+            }),
+        }
+    }
+
+    /// Staff: adds or replaces an option in a property's catalogue; the cached catalogue is
+    /// dropped, so tenants see the change on their next request.
+    async fn catalogue_option_upsert(
+        &self,
+        ctx: &Context<'_>,
+        property_id: ID,
+        input: AddOnOptionInput,
+    ) -> Result<AddOnOptionPayload> {
+        staff(ctx)?;
+        let property = decode(Kind::Property, &property_id)
+            .and_then(|p| PropertyId::parse(p).ok())
+            .ok_or_else(|| not_found("property"))?;
+        let services = services(ctx)?;
+        let invalid = |field: &str, message: String| {
+            Ok(AddOnOptionPayload {
+                option: None,
+                user_errors: vec![UserError::new("INVALID_INPUT", Some(field), message)],
+            })
+        };
+        let record = (|| -> std::result::Result<AddOnOptionRecord, (String, String)> {
+            let bad = |field: &'static str| {
+                move |e: tillval_engine::model::ModelError| (field.to_owned(), e.to_string())
+            };
+            let category = decode(Kind::Category, &input.category_id)
+                .ok_or(("categoryId".to_owned(), "not a category id".to_owned()))?;
+            let space = decode(Kind::Space, &input.space_id)
+                .ok_or(("spaceId".to_owned(), "not a space id".to_owned()))?;
+            let monthly_currency =
+                Currency::parse(&input.monthly_price.currency).map_err(bad("monthlyPrice"))?;
+            let fee_currency =
+                Currency::parse(&input.one_time_fee.currency).map_err(bad("oneTimeFee"))?;
+            Ok(AddOnOptionRecord {
+                id: OptionId::parse(&input.handle).map_err(bad("handle"))?,
+                category: CategoryId::parse(category).map_err(bad("categoryId"))?,
+                space: SpaceId::parse(space).map_err(bad("spaceId"))?,
+                name: input.name.clone(),
+                description: input.description.clone(),
+                pictures: input
+                    .pictures
+                    .iter()
+                    .map(|p| ModelPicture {
+                        thumbnail: p.thumbnail.clone(),
+                        large: p.large.clone(),
+                        alt: p.alt.clone(),
+                    })
+                    .collect(),
+                monthly_price: tillval_engine::model::Money::from_minor(
+                    input.monthly_price.amount,
+                    monthly_currency,
+                )
+                .map_err(bad("monthlyPrice"))?,
+                one_time_fee: tillval_engine::model::Money::from_minor(
+                    input.one_time_fee.amount,
+                    fee_currency,
+                )
+                .map_err(bad("oneTimeFee"))?,
+                unit: match input.unit {
+                    UnitKind::Single => Unit::Single,
+                    UnitKind::Piece => Unit::Piece {
+                        max: Quantity::new(input.max_quantity).map_err(bad("maxQuantity"))?,
+                    },
+                },
+                position: input.position,
+            })
+        })();
+        let record = match record {
+            Ok(record) => record,
+            Err((field, message)) => return invalid(&field, message),
+        };
+        let space_name = record.space.to_string();
+        match services.catalogue_option_upsert(&property, record).await {
+            Ok(option) => Ok(AddOnOptionPayload {
+                option: Some(AddOnOption {
+                    option: std::sync::Arc::new(option),
+                    space_name,
+                    availability: None,
+                }),
+                user_errors: Vec::new(),
+            }),
+            Err(ServiceError::NotFound(what)) => Err(not_found(what)),
+            Err(error) => Ok(AddOnOptionPayload {
+                option: None,
+                user_errors: vec![to_user_error(error, &services.rules(), language(ctx))?],
+            }),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Subscription;
+
+#[Subscription]
+impl Subscription {
+    /// Status changes of the tenant's own cases (staff: of every case). Over WebSocket
+    /// (graphql-transport-ws); the token comes in `connection_init`.
+    async fn case_status_changed(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Pin<Box<dyn Stream<Item = CaseStatusEvent> + Send>>> {
+        let only = match ctx.data_opt::<Identity>() {
+            Some(Identity::Tenant(tenant)) => Some(tenant.clone()),
+            Some(Identity::Staff(_)) => None,
+            None => return Err(unauthenticated()),
+        };
+        let events = BroadcastStream::new(services(ctx)?.subscribe_case_events());
+        Ok(Box::pin(events.filter_map(move |event| {
+            let only = only.clone();
+            async move {
+                let event = event.ok()?;
+                if only.as_ref().is_some_and(|tenant| tenant != &event.tenant) {
+                    return None;
+                }
+                Some(CaseStatusEvent {
+                    case_number: event.number.to_string(),
+                    status: event.status.into(),
+                    at: event.at,
+                })
+            }
+        })))
+    }
+}

@@ -1,0 +1,235 @@
+//! The HTTP side: `POST /graphql` (one operation per request, bounded body, bearer token),
+//! `GET /graphql/ws` (subscriptions, token in `connection_init`), GraphiQL outside
+//! production, `/health` and `/ready`. Every request gets an id in the logs.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource};
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{State, WebSocketUpgrade};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use tillval_engine::model::Language;
+use tillval_engine::service::Services;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::AppStore;
+use crate::auth::{Auth, Identity};
+use crate::schema::TillvalSchema;
+
+/// The most a request body may hold; a query larger than this is refused before parsing.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub schema: TillvalSchema,
+    pub services: Services<AppStore>,
+    pub auth: Arc<Auth>,
+    pub production: bool,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("production", &self.production)
+            .finish_non_exhaustive()
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let x_request_id = header::HeaderName::from_static("x-request-id");
+    let mut router = Router::new()
+        .route("/graphql", post(graphql))
+        .route("/graphql/ws", get(graphql_ws))
+        .route("/health", get(|| async { "ok" }))
+        .route("/ready", get(ready));
+    if !state.production {
+        router = router.route("/graphiql", get(graphiql));
+    }
+    router
+        .with_state(state)
+        .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<Body>| {
+            let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
+}
+
+/// A GraphQL-shaped error response: clients read one format whatever went wrong.
+fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
+    let body =
+        serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn identity(headers: &HeaderMap, auth: &Auth) -> Result<Option<Identity>, Response> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .ok_or_else(|| {
+            error_response(
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHENTICATED",
+                "expected `Authorization: Bearer <token>`",
+            )
+        })?;
+    auth.verify(token)
+        .map(Some)
+        .map_err(|e| error_response(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", &e.to_string()))
+}
+
+fn language(headers: &HeaderMap) -> Language {
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map(Language::from_accept_language)
+        .unwrap_or_default()
+}
+
+async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    let identity = match identity(&headers, &state.auth) {
+        Ok(identity) => identity,
+        Err(response) => return response,
+    };
+    let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            return error_response(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "PAYLOAD_TOO_LARGE",
+                &format!(
+                    "the request body is larger than {} KiB",
+                    MAX_BODY_BYTES / 1024
+                ),
+            );
+        }
+    };
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            "BATCH_NOT_SUPPORTED",
+            "send one operation per request",
+        );
+    }
+    let request: async_graphql::Request = match serde_json::from_slice(&bytes) {
+        Ok(request) => request,
+        Err(e) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                &format!("the body is not a GraphQL request: {e}"),
+            );
+        }
+    };
+    let mut request = request.data(language(&headers));
+    if let Some(identity) = identity {
+        request = request.data(identity);
+    }
+    let mut response = state.schema.execute(request).await;
+    // Parse and validation errors carry no code of their own; give them one.
+    for error in &mut response.errors {
+        let has_code = error
+            .extensions
+            .as_ref()
+            .is_some_and(|e| e.get("code").is_some());
+        if !has_code {
+            error
+                .extensions
+                .get_or_insert_with(Default::default)
+                .set("code", "GRAPHQL_VALIDATION_FAILED");
+        }
+    }
+    let body = match serde_json::to_vec(&response) {
+        Ok(body) => body,
+        Err(e) => {
+            return error_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+                &e.to_string(),
+            );
+        }
+    };
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+async fn graphql_ws(
+    State(state): State<AppState>,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let auth = state.auth.clone();
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |stream| {
+            GraphQLWebSocket::new(stream, state.schema.clone(), protocol)
+                .on_connection_init(move |payload| async move {
+                    // Browsers cannot set headers on a WebSocket: the token comes here.
+                    let token = ["Authorization", "authorization", "token"]
+                        .iter()
+                        .find_map(|k| payload.get(*k).and_then(|v| v.as_str()))
+                        .map(|t| t.trim_start_matches("Bearer ").trim().to_owned())
+                        .ok_or_else(|| {
+                            async_graphql::Error::new(
+                                "connection_init needs an Authorization token",
+                            )
+                        })?;
+                    let identity = auth
+                        .verify(&token)
+                        .map_err(|e| async_graphql::Error::new(e.to_string()))?;
+                    let mut data = async_graphql::Data::default();
+                    data.insert(identity);
+                    Ok(data)
+                })
+                .keepalive_timeout(Some(Duration::from_secs(60)))
+                .serve()
+        })
+        .into_response()
+}
+
+async fn graphiql() -> impl IntoResponse {
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql/ws")
+            .finish(),
+    )
+}
+
+async fn ready(State(state): State<AppState>) -> Response {
+    match state.services.ready().await {
+        Ok(_) => (StatusCode::OK, "ready").into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
