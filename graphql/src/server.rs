@@ -76,7 +76,8 @@ fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
         .into_response()
 }
 
-fn identity(headers: &HeaderMap, auth: &Auth) -> Result<Option<Identity>, Response> {
+/// The caller's identity from `Authorization: Bearer …`; `Err` says why a token was refused.
+fn identity(headers: &HeaderMap, auth: &Auth) -> Result<Option<Identity>, String> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
@@ -88,16 +89,8 @@ fn identity(headers: &HeaderMap, auth: &Auth) -> Result<Option<Identity>, Respon
                 .or_else(|| v.strip_prefix("bearer "))
         })
         .map(str::trim)
-        .ok_or_else(|| {
-            error_response(
-                StatusCode::UNAUTHORIZED,
-                "UNAUTHENTICATED",
-                "expected `Authorization: Bearer <token>`",
-            )
-        })?;
-    auth.verify(token)
-        .map(Some)
-        .map_err(|e| error_response(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", &e.to_string()))
+        .ok_or_else(|| "expected `Authorization: Bearer <token>`".to_owned())?;
+    auth.verify(token).map(Some).map_err(|e| e.to_string())
 }
 
 fn language(headers: &HeaderMap) -> Language {
@@ -111,7 +104,7 @@ fn language(headers: &HeaderMap) -> Language {
 async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
     let identity = match identity(&headers, &state.auth) {
         Ok(identity) => identity,
-        Err(response) => return response,
+        Err(why) => return error_response(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", &why),
     };
     let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(bytes) => bytes,
@@ -143,6 +136,13 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Body) 
             );
         }
     };
+    if request.query.trim().is_empty() {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            "the request has no query",
+        );
+    }
     let mut request = request.data(language(&headers));
     if let Some(identity) = identity {
         request = request.data(identity);

@@ -1,0 +1,135 @@
+//! The `catalogue` query over HTTP from loopback: the real router on a free 127.0.0.1 port
+//! (SQLite file, demo data), N connections sending the query back to back. Bounded: it stops at
+//! the time limit or the request limit, whichever comes first.
+//!
+//! cargo bench -p tillval-benches --bench http_catalogue [-- SECONDS CONNECTIONS]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tillval_engine::demo::{demo, load_demo};
+use tillval_engine::rules::RuleSet;
+use tillval_engine::service::{Services, SystemClock};
+use tillval_engine::store::SqliteStore;
+use tillval_graphql::auth::{Auth, Role};
+use tillval_graphql::{AppState, build_schema, router};
+
+type AnyError = Box<dyn std::error::Error + Send + Sync>;
+
+const MAX_REQUESTS: usize = 2_000_000;
+const QUERY: &str = r#"{ catalogue(rentalObjectId: "gid://tillval/RentalObject/lgh-1002") { gate { open }
+  categories { name options { id name monthlyPrice { amount formatted } availability { status reasons { code message } } } } } }"#;
+
+async fn run(seconds: u64, connections: usize) -> Result<(), AnyError> {
+    let dir = tempfile::tempdir()?;
+    let store = SqliteStore::open(dir.path().join("load.db").to_str().unwrap_or("load.db")).await?;
+    let services = Services::new(store, RuleSet::shipped()?, Arc::new(SystemClock));
+    load_demo(&services, &demo(chrono::Utc::now().date_naive())?).await?;
+    let auth = Arc::new(Auth::new(b"a-load-test-secret-that-is-long-enough")?);
+    let token = auth.issue("anna-svensson", Role::Tenant, 3600)?;
+    let app = router(AppState {
+        schema: build_schema(services.clone(), true),
+        services,
+        auth,
+        production: true,
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/graphql", listener.local_addr()?);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let body = serde_json::json!({ "query": QUERY }).to_string();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(connections)
+        .build()?;
+    // Warm up: the catalogue cache, the connections.
+    for _ in 0..50 {
+        let response = client
+            .post(&url)
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(body.clone())
+            .send()
+            .await?;
+        let text = response.text().await?;
+        if text.contains("\"errors\"") {
+            return Err(format!("the query fails: {text}").into());
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let per_task = MAX_REQUESTS / connections;
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..connections)
+        .map(|_| {
+            let (client, url, token, body) =
+                (client.clone(), url.clone(), token.clone(), body.clone());
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut failures = 0usize;
+                while Instant::now() < deadline && latencies.len() < per_task {
+                    let sent = Instant::now();
+                    let ok = match client
+                        .post(&url)
+                        .bearer_auth(&token)
+                        .header("content-type", "application/json")
+                        .body(body.clone())
+                        .send()
+                        .await
+                    {
+                        Ok(response) => {
+                            response.status().is_success() && response.bytes().await.is_ok()
+                        }
+                        Err(_) => false,
+                    };
+                    if ok {
+                        latencies.push(sent.elapsed().as_micros() as u64);
+                    } else {
+                        failures += 1;
+                    }
+                }
+                (latencies, failures)
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    let mut failures = 0;
+    for task in tasks {
+        let (l, f) = task.await?;
+        latencies.extend(l);
+        failures += f;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort_unstable();
+    let percentile = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 - 1.0) * p) as usize)
+            .copied()
+            .unwrap_or(0) as f64
+            / 1000.0
+    };
+    println!(
+        "http_catalogue: {connections} connections, {elapsed:.1} s, loopback, server and client on this machine"
+    );
+    println!(
+        "  {} requests ({failures} failed): {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        latencies.len(),
+        latencies.len() as f64 / elapsed,
+        percentile(0.50),
+        percentile(0.99),
+        percentile(1.0)
+    );
+    Ok(())
+}
+
+fn main() -> Result<(), AnyError> {
+    let numbers: Vec<u64> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let seconds = numbers.first().copied().unwrap_or(10).min(120);
+    let connections = numbers.get(1).copied().unwrap_or(64).clamp(1, 512) as usize;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(run(seconds, connections))
+}

@@ -1,0 +1,159 @@
+//! Staff operations over HTTP: a catalogue change reaches tenants at once (the cache is told),
+//! a debt closes the gate, a payment frees a key.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use common::*;
+use serde_json::json;
+
+const OPTION_STATUS: &str = r#"query($id: ID!) { catalogue(rentalObjectId: $id) { gate { open }
+    categories { options { id name monthlyPrice { amount } availability { status reasons { code } } } } } }"#;
+
+fn find<'a>(data: &'a serde_json::Value, option: &str) -> Option<&'a serde_json::Value> {
+    data["catalogue"]["categories"]
+        .as_array()?
+        .iter()
+        .flat_map(|c| c["options"].as_array().into_iter().flatten())
+        .find(|o| o["id"] == option_id(option))
+}
+
+#[tokio::test]
+async fn an_upserted_option_is_seen_by_tenants_at_once() {
+    let server = start().await;
+    let (anna, staff) = (server.token("anna-svensson"), server.staff_token());
+    let lgh = object_id("lgh-1002");
+    // Warm the cache first, so that seeing the change proves the invalidation.
+    assert!(
+        find(
+            &server
+                .data(Some(&anna), OPTION_STATUS, json!({ "id": lgh }))
+                .await,
+            "golv-terrazzo-hall"
+        )
+        .is_none()
+    );
+    let upsert = r#"mutation($p: ID!, $input: AddOnOptionInput!) { catalogueOptionUpsert(propertyId: $p, input: $input) {
+        option { id name } userErrors { code field message } } }"#;
+    let input = json!({ "handle": "golv-terrazzo-hall", "categoryId": "gid://tillval/Category/golv", "spaceId": "gid://tillval/Space/hall",
+        "name": "Terrazzo", "pictures": [{ "thumbnail": "/pictures/t-thumb.svg", "large": "/pictures/t.svg" }],
+        "monthlyPrice": { "amount": 25900, "currency": "SEK" }, "oneTimeFee": { "amount": 300000, "currency": "SEK" }, "unit": "SINGLE" });
+    let data = server
+        .data(
+            Some(&staff),
+            upsert,
+            json!({ "p": "gid://tillval/Property/ekbacken", "input": input }),
+        )
+        .await;
+    assert_eq!(data["catalogueOptionUpsert"]["userErrors"], json!([]));
+    let seen = server
+        .data(Some(&anna), OPTION_STATUS, json!({ "id": lgh }))
+        .await;
+    let option = find(&seen, "golv-terrazzo-hall").expect("the new option is in the catalogue");
+    assert_eq!(option["monthlyPrice"]["amount"], 25900);
+    assert_eq!(option["availability"]["status"], "AVAILABLE");
+    // A bad one is a user error: no picture, unknown category.
+    let mut bad = input.clone();
+    bad["pictures"] = json!([]);
+    let data = server
+        .data(
+            Some(&staff),
+            upsert,
+            json!({ "p": "gid://tillval/Property/ekbacken", "input": bad }),
+        )
+        .await;
+    assert_eq!(
+        data["catalogueOptionUpsert"]["userErrors"][0]["code"],
+        "INVALID_INPUT"
+    );
+    let mut bad = input;
+    bad["categoryId"] = json!("gid://tillval/Category/bastu");
+    let data = server
+        .data(
+            Some(&staff),
+            upsert,
+            json!({ "p": "gid://tillval/Property/ekbacken", "input": bad }),
+        )
+        .await;
+    assert_eq!(
+        data["catalogueOptionUpsert"]["userErrors"][0]["field"],
+        json!(["category"])
+    );
+}
+
+#[tokio::test]
+async fn a_debt_closes_the_gate_and_a_payment_frees_a_key() {
+    let server = start().await;
+    let (anna, david, staff) = (
+        server.token("anna-svensson"),
+        server.token("david-ek"),
+        server.staff_token(),
+    );
+    let set_debt = "mutation($t: ID!, $a: Int!) { ledgerDebtSet(tenantId: $t, amount: { amount: $a, currency: \"SEK\" }) { debt { formatted } userErrors { code } } }";
+    server
+        .data(
+            Some(&staff),
+            set_debt,
+            json!({ "t": "gid://tillval/Tenant/anna-svensson", "a": 10000 }),
+        )
+        .await;
+    let data = server
+        .data(
+            Some(&anna),
+            OPTION_STATUS,
+            json!({ "id": object_id("lgh-1002") }),
+        )
+        .await;
+    assert_eq!(data["catalogue"]["gate"]["open"], false);
+    server
+        .data(
+            Some(&staff),
+            set_debt,
+            json!({ "t": "gid://tillval/Tenant/anna-svensson", "a": 0 }),
+        )
+        .await;
+    let data = server
+        .data(
+            Some(&anna),
+            OPTION_STATUS,
+            json!({ "id": object_id("lgh-1002") }),
+        )
+        .await;
+    assert_eq!(data["catalogue"]["gate"]["open"], true);
+
+    let fees = server.data(Some(&staff), "{ ledgerFees(tenantId: \"gid://tillval/Tenant/david-ek\") { id remaining { amount } } }", json!({})).await;
+    let fee = &fees["ledgerFees"][0];
+    let remaining = fee["remaining"]["amount"].as_i64().unwrap();
+    let pay = "mutation($f: ID!, $a: Int!) { ledgerPaymentRecord(feeId: $f, amount: { amount: $a, currency: \"SEK\" }) { fee { remaining { amount } } userErrors { code field } } }";
+    let too_much = server
+        .data(
+            Some(&staff),
+            pay,
+            json!({ "f": fee["id"], "a": remaining + 1 }),
+        )
+        .await;
+    assert_eq!(
+        too_much["ledgerPaymentRecord"]["userErrors"][0]["code"],
+        "INVALID_INPUT"
+    );
+    let paid = server
+        .data(Some(&staff), pay, json!({ "f": fee["id"], "a": remaining }))
+        .await;
+    assert_eq!(paid["ledgerPaymentRecord"]["fee"]["remaining"]["amount"], 0);
+    let data = server
+        .data(
+            Some(&david),
+            OPTION_STATUS,
+            json!({ "id": object_id("lgh-1006") }),
+        )
+        .await;
+    assert_eq!(
+        find(&data, "golv-ek-1stav-hall").unwrap()["availability"]["status"],
+        "AVAILABLE"
+    );
+}
