@@ -324,18 +324,23 @@ fn currency(code: &str) -> std::result::Result<Currency, UserError> {
 #[derive(Debug)]
 pub struct Mutation;
 
+/// One of the line-wise cart mutations.
+#[derive(Debug, Clone, Copy)]
+enum CartOp {
+    Add,
+    Update,
+    Remove,
+}
+
 impl Mutation {
-    /// Runs cart operations line by line; each failure is a user error, the cart is what remains.
-    async fn cart_operation<F, Fut>(
+    /// Runs a cart operation line by line; each failure is a user error on its line, and the
+    /// payload's cart is what remains.
+    async fn cart_operation(
         ctx: &Context<'_>,
         rental_object_id: &ID,
-        count: usize,
-        each: F,
-    ) -> Result<CartPayload>
-    where
-        F: Fn(usize) -> Fut,
-        Fut: std::future::Future<Output = std::result::Result<(), ServiceError>>,
-    {
+        op: CartOp,
+        lines: Vec<(ID, i64)>,
+    ) -> Result<CartPayload> {
         let tenant = tenant(ctx)?;
         let object = parse_rental_object_id(rental_object_id)?;
         let services = services(ctx)?;
@@ -343,7 +348,7 @@ impl Mutation {
             .rental_object(&tenant, &object)
             .await
             .map_err(to_graphql)?;
-        if count > MAX_LINES_PER_CALL {
+        if lines.len() > MAX_LINES_PER_CALL {
             return Err(crate::errors::error(
                 "BAD_USER_INPUT",
                 format!("at most {MAX_LINES_PER_CALL} lines per call"),
@@ -351,8 +356,24 @@ impl Mutation {
         }
         let rules = services.rules();
         let mut user_errors = Vec::new();
-        for i in 0..count {
-            if let Err(error) = each(i).await {
+        for (i, (id, quantity)) in lines.iter().enumerate() {
+            let result = match (option_id(id), op) {
+                (None, CartOp::Add) => Err(ServiceError::NotFound("option")),
+                (None, _) => Err(ServiceError::NotFound("cart line")),
+                (Some(option), CartOp::Add) => services
+                    .cart_add(&tenant, &object, &option, *quantity)
+                    .await
+                    .map(|_| ()),
+                (Some(option), CartOp::Update) => services
+                    .cart_update(&tenant, &object, &option, *quantity)
+                    .await
+                    .map(|_| ()),
+                (Some(option), CartOp::Remove) => services
+                    .cart_remove(&tenant, &object, &option)
+                    .await
+                    .map(|_| ()),
+            };
+            if let Err(error) = result {
                 let mut user_error = to_user_error(error, &rules, language(ctx))?;
                 let mut field = vec!["lines".to_owned(), i.to_string()];
                 field.extend(
@@ -375,10 +396,6 @@ impl Mutation {
     }
 }
 
-fn unknown_option() -> ServiceError {
-    ServiceError::NotFound("option")
-}
-
 #[Object]
 impl Mutation {
     /// Adds lines to the cart (S9, S10). A blocked or locked option is a user error with the
@@ -389,24 +406,11 @@ impl Mutation {
         rental_object_id: ID,
         lines: Vec<CartLineInput>,
     ) -> Result<CartPayload> {
-        let (tenant, object, services) = (
-            tenant(ctx)?,
-            parse_rental_object_id(&rental_object_id)?,
-            services(ctx)?,
-        );
-        Self::cart_operation(ctx, &rental_object_id, lines.len(), |i| {
-            let (tenant, object) = (tenant.clone(), object.clone());
-            let line = lines.get(i).map(|l| (option_id(&l.option_id), l.quantity));
-            async move {
-                let (option, quantity) = line.ok_or_else(unknown_option)?;
-                let option = option.ok_or_else(unknown_option)?;
-                services
-                    .cart_add(&tenant, &object, &option, quantity)
-                    .await
-                    .map(|_| ())
-            }
-        })
-        .await
+        let lines = lines
+            .into_iter()
+            .map(|l| (l.option_id, l.quantity))
+            .collect();
+        Self::cart_operation(ctx, &rental_object_id, CartOp::Add, lines).await
     }
 
     /// Changes quantities of lines in the cart (S9).
@@ -416,24 +420,11 @@ impl Mutation {
         rental_object_id: ID,
         lines: Vec<CartLineInput>,
     ) -> Result<CartPayload> {
-        let (tenant, object, services) = (
-            tenant(ctx)?,
-            parse_rental_object_id(&rental_object_id)?,
-            services(ctx)?,
-        );
-        Self::cart_operation(ctx, &rental_object_id, lines.len(), |i| {
-            let (tenant, object) = (tenant.clone(), object.clone());
-            let line = lines.get(i).map(|l| (option_id(&l.option_id), l.quantity));
-            async move {
-                let (option, quantity) = line.ok_or_else(unknown_option)?;
-                let option = option.ok_or(ServiceError::NotFound("cart line"))?;
-                services
-                    .cart_update(&tenant, &object, &option, quantity)
-                    .await
-                    .map(|_| ())
-            }
-        })
-        .await
+        let lines = lines
+            .into_iter()
+            .map(|l| (l.option_id, l.quantity))
+            .collect();
+        Self::cart_operation(ctx, &rental_object_id, CartOp::Update, lines).await
     }
 
     /// Removes lines from the cart (S12).
@@ -443,23 +434,8 @@ impl Mutation {
         rental_object_id: ID,
         option_ids: Vec<ID>,
     ) -> Result<CartPayload> {
-        let (tenant, object, services) = (
-            tenant(ctx)?,
-            parse_rental_object_id(&rental_object_id)?,
-            services(ctx)?,
-        );
-        Self::cart_operation(ctx, &rental_object_id, option_ids.len(), |i| {
-            let (tenant, object) = (tenant.clone(), object.clone());
-            let option = option_ids.get(i).and_then(option_id);
-            async move {
-                let option = option.ok_or(ServiceError::NotFound("cart line"))?;
-                services
-                    .cart_remove(&tenant, &object, &option)
-                    .await
-                    .map(|_| ())
-            }
-        })
-        .await
+        let lines = option_ids.into_iter().map(|id| (id, 0)).collect();
+        Self::cart_operation(ctx, &rental_object_id, CartOp::Remove, lines).await
     }
 
     /// Updates the order's details (S12).
