@@ -43,34 +43,64 @@ impl OptionStatus {
     }
 }
 
+/// What decided an option's status: one of the rule set's functions, or the engine's own cart
+/// lock (S10). `None` for an available option: nothing refused it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecidedBy {
+    LockKeys,
+    OrderBlocks,
+    KeyBlocks,
+    OptionBlocks,
+    /// The engine: the option or another on its key is in the cart.
+    Cart,
+}
+
+impl DecidedBy {
+    /// The rule-set function, if a function decided.
+    pub fn function(self) -> Option<&'static str> {
+        match self {
+            DecidedBy::LockKeys => Some("lock_keys"),
+            DecidedBy::OrderBlocks => Some("order_blocks"),
+            DecidedBy::KeyBlocks => Some("key_blocks"),
+            DecidedBy::OptionBlocks => Some("option_blocks"),
+            DecidedBy::Cart => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Availability {
     pub status: OptionStatus,
     pub reasons: Vec<Reason>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<RuleError>,
+    pub decided_by: Option<DecidedBy>,
 }
 
 impl Availability {
-    fn of(status: OptionStatus) -> Self {
+    pub(crate) fn of(status: OptionStatus, decided_by: Option<DecidedBy>) -> Self {
         Availability {
             status,
             reasons: Vec::new(),
             error: None,
+            decided_by,
         }
     }
-    fn blocked(reasons: Vec<Reason>) -> Self {
+    pub(crate) fn blocked(reasons: Vec<Reason>, decided_by: DecidedBy) -> Self {
         Availability {
             status: OptionStatus::Blocked,
             reasons,
             error: None,
+            decided_by: Some(decided_by),
         }
     }
-    fn failed(error: RuleError) -> Self {
+    fn failed(error: RuleError, decided_by: DecidedBy) -> Self {
         Availability {
             status: OptionStatus::RuleError,
             reasons: Vec::new(),
             error: Some(error),
+            decided_by: Some(decided_by),
         }
     }
 }
@@ -230,13 +260,13 @@ impl<'a> Decider<'a> {
     fn decide_entry(&mut self, entry: &PreparedOption) -> Availability {
         let keys: &[LockKey] = match &entry.keys {
             Ok(keys) => keys,
-            Err(error) => return Availability::failed(error.clone()),
+            Err(error) => return Availability::failed(error.clone(), DecidedBy::LockKeys),
         };
         if let Some(error) = &self.gate.error {
-            return Availability::failed(error.clone());
+            return Availability::failed(error.clone(), DecidedBy::OrderBlocks);
         }
         if !self.gate.reasons.is_empty() {
-            return Availability::blocked(self.gate.reasons.clone());
+            return Availability::blocked(self.gate.reasons.clone(), DecidedBy::OrderBlocks);
         }
         let mut reasons = Vec::new();
         for key in keys {
@@ -247,21 +277,28 @@ impl<'a> Decider<'a> {
                 .or_insert_with(|| rules.key_blocks(tenant, key));
             match result {
                 Ok(key_reasons) => reasons.extend(key_reasons.iter().cloned()),
-                Err(error) => return Availability::failed(error.clone()),
+                Err(error) => return Availability::failed(error.clone(), DecidedBy::KeyBlocks),
             }
         }
+        // Key reasons come first; the option's own rules only add to them.
+        let mut decided_by = DecidedBy::KeyBlocks;
         if let Some(result) = self.rules.option_blocks(&self.tenant, &entry.value) {
             match result {
-                Ok(option_reasons) => reasons.extend(option_reasons),
-                Err(error) => return Availability::failed(error),
+                Ok(option_reasons) => {
+                    if reasons.is_empty() && !option_reasons.is_empty() {
+                        decided_by = DecidedBy::OptionBlocks;
+                    }
+                    reasons.extend(option_reasons)
+                }
+                Err(error) => return Availability::failed(error, DecidedBy::OptionBlocks),
             }
         }
         if !reasons.is_empty() {
-            return Availability::blocked(reasons);
+            return Availability::blocked(reasons, decided_by);
         }
         let id = entry.option.id();
         if self.cart.contains(id) {
-            return Availability::of(OptionStatus::InCart);
+            return Availability::of(OptionStatus::InCart, Some(DecidedBy::Cart));
         }
         let mut holders: Vec<&OptionId> = Vec::new();
         for key in keys {
@@ -273,7 +310,7 @@ impl<'a> Decider<'a> {
             }
         }
         if holders.is_empty() {
-            return Availability::of(OptionStatus::Available);
+            return Availability::of(OptionStatus::Available, None);
         }
         let reasons = holders
             .into_iter()
@@ -283,6 +320,7 @@ impl<'a> Decider<'a> {
             status: OptionStatus::LockedByCart,
             reasons,
             error: None,
+            decided_by: Some(DecidedBy::Cart),
         }
     }
 }

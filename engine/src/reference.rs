@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use crate::availability::{
-    Availability, CatalogueView, CategoryView, Gate, OptionStatus, OptionView,
+    Availability, CatalogueView, CategoryView, DecidedBy, Gate, OptionStatus, OptionView,
 };
 use crate::model::{AddOnOption, Cart, Catalogue, CategoryId, LockKey, OptionId, TenantFacts};
 use crate::rules::{Reason, ReasonCode, ReasonParam, engine_codes};
@@ -66,25 +66,13 @@ pub fn catalogue_view(catalogue: &Catalogue, facts: &TenantFacts, cart: &Cart) -
             continue;
         };
         let availability = if !gate_reasons.is_empty() {
-            Availability {
-                status: OptionStatus::Blocked,
-                reasons: gate_reasons.clone(),
-                error: None,
-            }
+            Availability::blocked(gate_reasons.clone(), DecidedBy::OrderBlocks)
         } else {
             let blocks = key_blocks(facts, &key);
             if !blocks.is_empty() {
-                Availability {
-                    status: OptionStatus::Blocked,
-                    reasons: blocks,
-                    error: None,
-                }
+                Availability::blocked(blocks, DecidedBy::KeyBlocks)
             } else if cart.contains(option.id()) {
-                Availability {
-                    status: OptionStatus::InCart,
-                    reasons: Vec::new(),
-                    error: None,
-                }
+                Availability::of(OptionStatus::InCart, Some(DecidedBy::Cart))
             } else if let Some(holder) = cart_keys.get(&key).filter(|h| **h != option.id()) {
                 let name = catalogue
                     .option(holder)
@@ -97,13 +85,10 @@ pub fn catalogue_view(catalogue: &Catalogue, facts: &TenantFacts, cart: &Cart) -
                     status: OptionStatus::LockedByCart,
                     reasons: vec![reason],
                     error: None,
+                    decided_by: Some(DecidedBy::Cart),
                 }
             } else {
-                Availability {
-                    status: OptionStatus::Available,
-                    reasons: Vec::new(),
-                    error: None,
-                }
+                Availability::of(OptionStatus::Available, None)
             }
         };
         by_category

@@ -62,6 +62,38 @@ enum Command {
     },
     /// Prints the GraphQL schema (SDL); `schema.graphql` is this output.
     Schema,
+    /// Rule sets: check them, explain their decisions.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum RulesCommand {
+    /// Compiles a rule-set folder, checks its functions, runs its test cases (DIR/tests/*.toml);
+    /// exits 0 only when all is well.
+    Check {
+        dir: PathBuf,
+        /// Also run N generated inputs and fail on any script error or broken invariant.
+        #[arg(long, default_value_t = 0)]
+        fuzz: u32,
+    },
+    /// For the cases of a facts file (the test-case format), every option's status, reasons
+    /// and the function and file that decided it.
+    Explain {
+        dir: PathBuf,
+        #[arg(long)]
+        facts: PathBuf,
+        #[arg(long, value_enum, default_value = "en")]
+        lang: LangArg,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum LangArg {
+    Sv,
+    En,
 }
 
 #[derive(Debug, Subcommand)]
@@ -191,6 +223,115 @@ async fn serve(
     Ok(())
 }
 
+fn rules_check(dir: &std::path::Path, fuzz: u32) -> anyhow::Result<()> {
+    use tillval_engine::rules::{RuleSetSource, SandboxLimits, check::check};
+    let source = match RuleSetSource::read_dir(dir) {
+        Ok(source) => source,
+        Err(error) => {
+            eprintln!("{}: {error}", dir.display());
+            std::process::exit(1);
+        }
+    };
+    // Not serving anyone: a generous clock, so the operation limit (which knows its line) is
+    // what stops an endless loop, in debug and release builds alike.
+    let limits = SandboxLimits {
+        wall_clock: std::time::Duration::from_secs(5),
+        ..SandboxLimits::default()
+    };
+    let report = check(&source, limits, fuzz);
+    for problem in &report.problems {
+        println!("{}/{problem}", dir.display());
+    }
+    if let Some(rules) = &report.rules {
+        println!(
+            "{}: rule set {:?} {}: {} script(s), {}/{} test case(s) passed{}",
+            dir.display(),
+            rules.name(),
+            rules.version(),
+            source.scripts.len(),
+            report.tests.cases_passed,
+            report.tests.cases_run,
+            if report.fuzz_cases > 0 {
+                format!(", {} generated input(s) checked", report.fuzz_cases)
+            } else {
+                String::new()
+            }
+        );
+    }
+    if report.is_ok() {
+        println!("ok");
+        Ok(())
+    } else {
+        println!("{} problem(s)", report.problems.len());
+        std::process::exit(1);
+    }
+}
+
+fn rules_explain(
+    dir: &std::path::Path,
+    facts: &std::path::Path,
+    language: tillval_engine::model::Language,
+) -> anyhow::Result<()> {
+    use tillval_engine::availability::catalogue_view;
+    use tillval_engine::catalogue::PreparedCatalogue;
+    use tillval_engine::rules::testcases::{TestFile, build};
+    let rules = RuleSet::load(dir).with_context(|| format!("rule set {}", dir.display()))?;
+    let text =
+        std::fs::read_to_string(facts).with_context(|| format!("reading {}", facts.display()))?;
+    let file: TestFile = toml::from_str(&text)
+        .with_context(|| format!("{} is not a facts file", facts.display()))?;
+    for case in &file.cases {
+        let inputs = build(&file, case).with_context(|| format!("case {:?}", case.name))?;
+        let prepared = PreparedCatalogue::prepare(inputs.catalogue, &rules);
+        let view = catalogue_view(&rules, &prepared, &inputs.facts, &inputs.cart);
+        println!(
+            "case {:?} (rule set {:?} {})",
+            case.name,
+            rules.name(),
+            rules.version()
+        );
+        let gate = if view.gate.is_open() {
+            "open".to_owned()
+        } else {
+            "closed".to_owned()
+        };
+        println!(
+            "  gate: {gate}{}",
+            rules
+                .origin("order_blocks")
+                .map(|o| format!("  [order_blocks in {o}]"))
+                .unwrap_or_default()
+        );
+        for reason in &view.gate.reasons {
+            println!("    {} {}", reason.code, rules.render(reason, language));
+        }
+        for option in view.options() {
+            let availability = &option.availability;
+            let decided = availability.decided_by.map(|d| match d.function() {
+                Some(function) => {
+                    format!("{function} in {}", rules.origin(function).unwrap_or("?"))
+                }
+                None => "the cart (engine)".to_owned(),
+            });
+            println!(
+                "  {:<24} {:<15} {}",
+                option.option.id().as_str(),
+                format!("{:?}", availability.status),
+                decided
+                    .map(|d| format!("decided by {d}"))
+                    .unwrap_or_default()
+            );
+            for reason in &availability.reasons {
+                println!("      {} {}", reason.code, rules.render(reason, language));
+            }
+            if let Some(error) = &availability.error {
+                println!("      error: {error}");
+            }
+        }
+    }
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -252,6 +393,18 @@ async fn main() -> anyhow::Result<()> {
         Command::Schema => {
             print!("{}", sdl());
             Ok(())
+        }
+        Command::Rules {
+            command: RulesCommand::Check { dir, fuzz },
+        } => rules_check(&dir, fuzz),
+        Command::Rules {
+            command: RulesCommand::Explain { dir, facts, lang },
+        } => {
+            let language = match lang {
+                LangArg::Sv => tillval_engine::model::Language::Sv,
+                LangArg::En => tillval_engine::model::Language::En,
+            };
+            rules_explain(&dir, &facts, language)
         }
     }
 }

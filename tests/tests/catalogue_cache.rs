@@ -71,6 +71,7 @@ async fn a_new_rule_set_prepares_the_catalogue_anew() {
             }],
             messages_sv: None,
             messages_en: None,
+            tests: Vec::new(),
         },
         SandboxLimits::default(),
     )

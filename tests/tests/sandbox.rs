@@ -26,6 +26,7 @@ fn set_with_limits(script: &str, limits: SandboxLimits) -> Result<RuleSet, RuleS
         }],
         messages_sv: None,
         messages_en: None,
+        tests: Vec::new(),
     };
     RuleSet::compile(&source, limits)
 }
@@ -52,7 +53,7 @@ fn limit_hit_by(script: &str, limits: SandboxLimits) -> RuleError {
 
 fn assert_limit(error: RuleError, expected: SandboxLimit) {
     assert!(
-        matches!(error, RuleError::LimitExceeded { function: "key_blocks", limit } if limit == expected),
+        matches!(error, RuleError::LimitExceeded { function: "key_blocks", limit, .. } if limit == expected),
         "expected {expected:?}, got {error:?}"
     );
 }

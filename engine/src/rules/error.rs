@@ -58,10 +58,12 @@ pub enum RuleSetError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum RuleError {
-    #[error("rule `{function}` broke the sandbox limit on {limit}")]
+    #[error("rule `{function}` broke the sandbox limit on {limit}{at}", at = at(*line, None))]
     LimitExceeded {
         function: &'static str,
         limit: SandboxLimit,
+        /// Where the script was when it was stopped.
+        line: Option<usize>,
     },
     #[error("rule `{function}` failed{at}: {message}", at = at(*line, *column))]
     Script {

@@ -5,11 +5,13 @@
 //! `key_blocks(tenant, key)` and the optional `option_blocks(tenant, option)`. A set overrides
 //! any of them; what it leaves out comes from the shipped set in `rules/`.
 
+pub mod check;
 mod error;
 mod messages;
 mod reason;
 mod sandbox;
 mod source;
+pub mod testcases;
 mod values;
 
 use std::collections::BTreeMap;
@@ -62,6 +64,8 @@ pub struct RuleSet {
     /// Which file each well-known function comes from (`shipped:key_blocks.rhai` when the
     /// landlord's set leaves it out).
     origins: BTreeMap<&'static str, String>,
+    /// Where each well-known function is defined in its file (line, column).
+    positions: BTreeMap<&'static str, (usize, usize)>,
     messages: Messages,
     wall_clock: Duration,
 }
@@ -87,6 +91,7 @@ impl RuleSet {
             scripts: Vec::new(),
             messages_sv: None,
             messages_en: None,
+            tests: Vec::new(),
         };
         RuleSet::compile(&manifest_only, SandboxLimits::default())
     }
@@ -119,12 +124,14 @@ impl RuleSet {
 
         let shipped = RuleSetSource::shipped();
         let mut origins = BTreeMap::new();
+        let mut positions = BTreeMap::new();
         let mut ast = AST::empty();
         for script in &shipped.scripts {
             let compiled = compile_script(&engine, script)?;
             for (name, _) in WELL_KNOWN_FUNCTIONS {
                 if defines(&compiled, name) {
                     origins.insert(name, format!("shipped:{}", script.name));
+                    positions.insert(name, function_position(&script.code, name));
                 }
             }
             ast = ast.merge(&compiled);
@@ -141,6 +148,11 @@ impl RuleSet {
                         first,
                         second: script.name.clone(),
                     });
+                }
+            }
+            for (name, _) in WELL_KNOWN_FUNCTIONS {
+                if defines(&compiled, name) {
+                    positions.insert(name, function_position(&script.code, name));
                 }
             }
             ast = ast.merge(&compiled);
@@ -181,6 +193,7 @@ impl RuleSet {
             engine,
             ast,
             origins,
+            positions,
             messages,
             wall_clock: limits.wall_clock,
         })
@@ -208,6 +221,10 @@ impl RuleSet {
     /// The file a well-known function of this set comes from.
     pub fn origin(&self, function: &str) -> Option<&str> {
         self.origins.get(function).map(String::as_str)
+    }
+    /// Where a well-known function of this set is defined: (line, column) in its file.
+    pub fn position(&self, function: &str) -> Option<(usize, usize)> {
+        self.positions.get(function).copied()
     }
     /// Whether the set has per-option rules; without them no option needs a call of its own.
     pub fn defines_option_blocks(&self) -> bool {

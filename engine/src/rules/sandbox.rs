@@ -130,10 +130,14 @@ pub(crate) fn rule_error(function: &'static str, error: &EvalAltResult) -> RuleE
         }
         _ => None,
     };
-    if let Some(limit) = limit {
-        return RuleError::LimitExceeded { function, limit };
-    }
     let position = first_position(error);
+    if let Some(limit) = limit {
+        return RuleError::LimitExceeded {
+            function,
+            limit,
+            line: position.line(),
+        };
+    }
     RuleError::Script {
         function,
         message: root.to_string(),

@@ -6,7 +6,7 @@ use std::path::Path;
 use super::RuleSetError;
 
 /// One rhai script of a rule set.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ScriptSource {
     /// The file name, used in every error position (`key_blocks.rhai:4:9`).
     pub name: String,
@@ -14,12 +14,14 @@ pub struct ScriptSource {
 }
 
 /// The text of a rule set: `ruleset.toml`, `*.rhai`, `messages/sv.toml`, `messages/en.toml`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RuleSetSource {
     pub manifest: String,
     pub scripts: Vec<ScriptSource>,
     pub messages_sv: Option<String>,
     pub messages_en: Option<String>,
+    /// The set's own test cases (`tests/*.toml`), see [`super::testcases`].
+    pub tests: Vec<ScriptSource>,
 }
 
 pub const MANIFEST_FILE: &str = "ruleset.toml";
@@ -48,11 +50,13 @@ impl RuleSetSource {
             ],
             messages_sv: Some(include_str!("../../../rules/messages/sv.toml").to_owned()),
             messages_en: Some(include_str!("../../../rules/messages/en.toml").to_owned()),
+            tests: Vec::new(),
         }
     }
 
     /// Reads a rule-set folder: the manifest, every `*.rhai` directly in it (by name), and the
-    /// messages. Subfolders other than `messages/` (tests, examples) are not part of the set.
+    /// messages, and the test cases in `tests/*.toml`. Other subfolders (examples) are not part
+    /// of the set.
     pub fn read_dir(dir: &Path) -> Result<Self, RuleSetError> {
         let read = |path: &Path| -> Result<String, RuleSetError> {
             let too_big = std::fs::metadata(path)
@@ -97,11 +101,35 @@ impl RuleSetSource {
             }
         }
         scripts.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut tests = Vec::new();
+        let tests_dir = dir.join("tests");
+        if tests_dir.is_dir() {
+            let entries = std::fs::read_dir(&tests_dir).map_err(|e| RuleSetError::Read {
+                path: tests_dir.clone(),
+                detail: e.to_string(),
+            })?;
+            for entry in entries {
+                let entry = entry.map_err(|e| RuleSetError::Read {
+                    path: tests_dir.clone(),
+                    detail: e.to_string(),
+                })?;
+                let path = entry.path();
+                if path.is_file() && path.extension().is_some_and(|e| e == "toml") {
+                    let name = format!("tests/{}", entry.file_name().to_string_lossy());
+                    tests.push(ScriptSource {
+                        name,
+                        code: read(&path)?,
+                    });
+                }
+            }
+            tests.sort_by(|a, b| a.name.cmp(&b.name));
+        }
         Ok(RuleSetSource {
             manifest,
             scripts,
             messages_sv: optional(&dir.join("messages").join("sv.toml"))?,
             messages_en: optional(&dir.join("messages").join("en.toml"))?,
+            tests,
         })
     }
 }

@@ -1,0 +1,291 @@
+//! Checking a rule set before it goes live, as `tillval rules check` and `ruleSetValidate` do:
+//! it compiles (positions for every problem), every function runs on a smoke case without
+//! breaking a limit, its own test cases pass, and, on request, generated inputs find no script
+//! error and no break of the invariants a landlord may not turn off.
+
+use std::fmt;
+
+use super::testcases::{TestReport, run_file};
+use super::{RuleError, RuleSet, RuleSetError, RuleSetSource, SandboxLimits};
+
+/// One thing wrong with a rule set, where it is.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Problem {
+    pub file: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.line, self.column) {
+            (Some(l), Some(c)) => write!(f, "{}:{l}:{c}: {}", self.file, self.message),
+            (Some(l), None) => write!(f, "{}:{l}: {}", self.file, self.message),
+            _ => write!(f, "{}: {}", self.file, self.message),
+        }
+    }
+}
+
+fn problem(
+    file: &str,
+    line: Option<usize>,
+    column: Option<usize>,
+    message: impl Into<String>,
+) -> Problem {
+    Problem {
+        file: file.to_owned(),
+        line,
+        column,
+        message: message.into(),
+    }
+}
+
+impl From<&RuleSetError> for Problem {
+    fn from(error: &RuleSetError) -> Self {
+        let positive = |n: usize| (n > 0).then_some(n);
+        match error {
+            RuleSetError::Syntax {
+                file,
+                line,
+                column,
+                detail,
+            } => problem(file, positive(*line), positive(*column), detail.clone()),
+            RuleSetError::WrongArity {
+                file, line, column, ..
+            }
+            | RuleSetError::UnknownFunction {
+                file, line, column, ..
+            } => {
+                let message = error.to_string();
+                let message = message
+                    .split_once(": ")
+                    .map_or(message.clone(), |(_, m)| m.to_owned());
+                problem(file, positive(*line), positive(*column), message)
+            }
+            RuleSetError::Manifest { file, detail } | RuleSetError::Messages { file, detail } => {
+                problem(file, None, None, detail.clone())
+            }
+            other => problem("ruleset", None, None, other.to_string()),
+        }
+    }
+}
+
+/// The outcome of a check. `rules` is the compiled set when it compiled.
+#[derive(Debug)]
+pub struct CheckReport {
+    pub rules: Option<RuleSet>,
+    pub problems: Vec<Problem>,
+    pub tests: TestReport,
+    pub fuzz_cases: u32,
+}
+
+impl CheckReport {
+    pub fn is_ok(&self) -> bool {
+        self.rules.is_some() && self.problems.is_empty()
+    }
+}
+
+/// A rule error as a problem at the function's file and the line the script stopped on.
+pub fn rule_error_problem(rules: &RuleSet, error: &RuleError) -> Problem {
+    let (function, line) = match error {
+        RuleError::LimitExceeded { function, line, .. } => (*function, *line),
+        RuleError::Script { function, line, .. } => (*function, *line),
+        RuleError::BadReturn { function, .. } => (*function, None),
+    };
+    let file = rules.origin(function).unwrap_or("ruleset").to_owned();
+    // rhai knows no position for some stops (operations, wall clock): then the function's own.
+    match line {
+        Some(line) => problem(&file, Some(line), None, error.to_string()),
+        None => {
+            let (line, column) = rules.position(function).unzip();
+            problem(
+                &file,
+                line.filter(|l| *l > 0),
+                column.filter(|c| *c > 0),
+                error.to_string(),
+            )
+        }
+    }
+}
+
+/// Compiles and checks `source`; runs `fuzz_cases` generated inputs when the engine is built
+/// with its `testing` feature (0 skips them).
+pub fn check(source: &RuleSetSource, limits: SandboxLimits, fuzz_cases: u32) -> CheckReport {
+    let rules = match RuleSet::compile(source, limits) {
+        Ok(rules) => rules,
+        Err(error) => {
+            return CheckReport {
+                rules: None,
+                problems: vec![Problem::from(&error)],
+                tests: TestReport::default(),
+                fuzz_cases: 0,
+            };
+        }
+    };
+    let mut problems = smoke(&rules);
+    let mut tests = TestReport::default();
+    for file in &source.tests {
+        let report = run_file(&rules, &file.name, &file.code);
+        tests.cases_run += report.cases_run;
+        tests.cases_passed += report.cases_passed;
+        tests.failures.extend(report.failures);
+    }
+    for failure in &tests.failures {
+        let case = if failure.case.is_empty() {
+            String::new()
+        } else {
+            format!("case \"{}\": ", failure.case)
+        };
+        problems.push(problem(
+            &failure.file,
+            failure.line,
+            None,
+            format!("{case}{}", failure.message),
+        ));
+    }
+    let fuzzed = if fuzz_cases > 0 && problems.is_empty() {
+        fuzz(&rules, fuzz_cases, &mut problems)
+    } else {
+        0
+    };
+    CheckReport {
+        rules: Some(rules),
+        problems,
+        tests,
+        fuzz_cases: fuzzed,
+    }
+}
+
+/// Every function called once on a small, ordinary case: an endless loop or a broken rule
+/// shows here even in a set without test cases.
+fn smoke(rules: &RuleSet) -> Vec<Problem> {
+    const SMOKE: &str = r#"
+[[options]]
+id = "smoke-a"
+category = "diskmaskin"
+space = "kitchen"
+[[options]]
+id = "smoke-b"
+category = "golv"
+space = "hall"
+unit = "piece"
+max_quantity = 3
+[[cases]]
+name = "smoke"
+cart = { smoke-b = 2 }
+ongoing_orders = { "diskmaskin/kitchen" = "TV-2026-000001" }
+"#;
+    let Ok(file) = toml::from_str::<super::testcases::TestFile>(SMOKE) else {
+        return Vec::new();
+    };
+    let Some(case) = file.cases.first() else {
+        return Vec::new();
+    };
+    let Ok(inputs) = super::testcases::build(&file, case) else {
+        return Vec::new();
+    };
+    let prepared = crate::catalogue::PreparedCatalogue::prepare(inputs.catalogue, rules);
+    let view = crate::availability::catalogue_view(rules, &prepared, &inputs.facts, &inputs.cart);
+    let mut problems: Vec<Problem> = Vec::new();
+    let errors = view
+        .gate
+        .error
+        .iter()
+        .chain(view.options().filter_map(|o| o.availability.error.as_ref()));
+    for error in errors {
+        let found = rule_error_problem(rules, error);
+        if !problems.contains(&found) {
+            problems.push(found);
+        }
+    }
+    problems
+}
+
+#[cfg(feature = "testing")]
+fn fuzz(rules: &RuleSet, cases: u32, problems: &mut Vec<Problem>) -> u32 {
+    use proptest::test_runner::{Config, TestCaseError, TestRunner};
+
+    use crate::availability::OptionStatus;
+    use crate::testing::arb_scenario;
+
+    let config = Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    };
+    let mut runner = TestRunner::new(config);
+    let first_error: std::cell::RefCell<Option<Problem>> = std::cell::RefCell::new(None);
+    let outcome = runner.run(&arb_scenario(30), |scenario| {
+        let prepared = crate::catalogue::PreparedCatalogue::prepare(
+            std::sync::Arc::new(scenario.catalogue.clone()),
+            rules,
+        );
+        let view =
+            crate::availability::catalogue_view(rules, &prepared, &scenario.facts, &scenario.cart);
+        if let Some(error) = view
+            .gate
+            .error
+            .iter()
+            .chain(view.options().filter_map(|o| o.availability.error.as_ref()))
+            .next()
+        {
+            first_error
+                .borrow_mut()
+                .get_or_insert_with(|| rule_error_problem(rules, error));
+            return Err(TestCaseError::fail(error.to_string()));
+        }
+        let cart_keys: Vec<_> = view
+            .options()
+            .filter(|o| scenario.cart.contains(o.option.id()))
+            .flat_map(|o| o.keys.iter().cloned())
+            .collect();
+        for option in view.options() {
+            let orderable = option.availability.status == OptionStatus::Available;
+            if !orderable {
+                continue;
+            }
+            if !scenario.facts.debt.is_zero() {
+                return Err(TestCaseError::fail(format!(
+                    "{} is orderable with a debt (S3)",
+                    option.option.id()
+                )));
+            }
+            if option
+                .keys
+                .iter()
+                .any(|k| scenario.facts.ongoing_orders.contains_key(k))
+            {
+                return Err(TestCaseError::fail(format!(
+                    "{} is orderable with an ongoing order on its key (S4)",
+                    option.option.id()
+                )));
+            }
+            if option.keys.iter().any(|k| cart_keys.contains(k)) {
+                return Err(TestCaseError::fail(format!(
+                    "{} is orderable beside a cart line on its key (S10)",
+                    option.option.id()
+                )));
+            }
+        }
+        Ok(())
+    });
+    if let Err(failure) = outcome {
+        let found = first_error
+            .into_inner()
+            .unwrap_or_else(|| problem("fuzz", None, None, failure.to_string()));
+        problems.push(found);
+    }
+    cases
+}
+
+#[cfg(not(feature = "testing"))]
+fn fuzz(_rules: &RuleSet, _cases: u32, problems: &mut Vec<Problem>) -> u32 {
+    problems.push(problem(
+        "fuzz",
+        None,
+        None,
+        "this build has no fuzzing (engine feature `testing`)",
+    ));
+    0
+}
