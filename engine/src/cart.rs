@@ -170,6 +170,15 @@ impl<S: Store> Services<S> {
                 return Err(ServiceError::Rules(error));
             }
             _ => {
+                self.log_refusal(
+                    "cart_add",
+                    &ctx.snapshot.facts,
+                    object,
+                    Some(option),
+                    &ctx.rules,
+                    &availability.reasons,
+                )
+                .await;
                 return Err(ServiceError::Refused(Refusal::new(
                     RefusalCode::NotOrderable,
                     availability.reasons,
@@ -189,6 +198,15 @@ impl<S: Store> Services<S> {
             // Another request put a line on the same key between our look and our write.
             Err(StoreError::CartKeyTaken { holder, .. }) => {
                 let reason = locked_by_cart(&ctx.catalogue, &holder);
+                self.log_refusal(
+                    "cart_add",
+                    &ctx.snapshot.facts,
+                    object,
+                    Some(option),
+                    &ctx.rules,
+                    std::slice::from_ref(&reason),
+                )
+                .await;
                 return Err(ServiceError::Refused(Refusal::new(
                     RefusalCode::NotOrderable,
                     vec![reason],

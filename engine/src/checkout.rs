@@ -256,11 +256,20 @@ mod service {
                 if let Some(error) = &problem.error {
                     return Err(ServiceError::Rules(error.clone()));
                 }
-                let reasons = view
+                let reasons: Vec<_> = view
                     .problems
                     .iter()
                     .flat_map(|p| p.reasons.iter().cloned())
                     .collect();
+                self.log_refusal(
+                    "checkout_submit",
+                    &ctx.snapshot.facts,
+                    object,
+                    None,
+                    &ctx.rules,
+                    &reasons,
+                )
+                .await;
                 return Err(ServiceError::Refused(Refusal::new(
                     RefusalCode::NotOrderable,
                     reasons,
@@ -333,11 +342,19 @@ mod service {
                         .get(&key)
                         .map(|o| o.case_number.clone())
                         .unwrap_or_default();
-                    Err(ServiceError::Refused(
-                        Refusal::plain(RefusalCode::Locked)
-                            .with_param("key", ReasonParam::Text(key.to_string()))
-                            .with_param("case_number", ReasonParam::Text(holder)),
-                    ))
+                    let refusal = Refusal::plain(RefusalCode::Locked)
+                        .with_param("key", ReasonParam::Text(key.to_string()))
+                        .with_param("case_number", ReasonParam::Text(holder));
+                    self.log_refusal(
+                        "checkout_submit",
+                        &ctx.snapshot.facts,
+                        object,
+                        None,
+                        &ctx.rules,
+                        &refusal.reasons,
+                    )
+                    .await;
+                    Err(ServiceError::Refused(refusal))
                 }
                 Err(other) => Err(other.into()),
             }

@@ -19,6 +19,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod authoring;
 pub mod availability;
 pub mod cart;
 pub mod cases;

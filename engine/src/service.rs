@@ -133,6 +133,9 @@ pub enum ServiceError {
     Conflict(CaseNumber),
     #[error(transparent)]
     Rules(RuleError),
+    /// A rule set failed its checks; the running one stays.
+    #[error("the rule set has {} problem(s)", .0.len())]
+    RuleSetRefused(Vec<crate::rules::check::Problem>),
     #[error("internal error: {0}")]
     Internal(String),
 }

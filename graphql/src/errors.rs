@@ -46,6 +46,10 @@ pub fn to_graphql(error_: ServiceError) -> async_graphql::Error {
                 "the rules could not decide; staff have been told",
             )
         }
+        ServiceError::RuleSetRefused(problems) => {
+            let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            error("RULE_SET_INVALID", lines.join("; "))
+        }
         ServiceError::Internal(detail) => {
             tracing::error!(%detail, "internal error");
             error("INTERNAL", "internal error")
@@ -121,6 +125,10 @@ pub fn to_user_error(
             None,
             format!("case {number} changed meanwhile; look again"),
         ),
+        ServiceError::RuleSetRefused(problems) => {
+            let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            UserError::new("RULE_SET_INVALID", Some("source"), lines.join("; "))
+        }
         other => return Err(to_graphql(other)),
     })
 }

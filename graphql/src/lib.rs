@@ -2,6 +2,7 @@
 //! binary serves. Resolvers call engine services only; no SQL here.
 
 pub mod auth;
+pub mod authoring;
 pub mod errors;
 pub mod ids;
 pub mod schema;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use tillval_engine::demo::{demo, load_demo};
-use tillval_engine::rules::RuleSet;
+use tillval_engine::rules::{RuleSet, RuleSetSource};
 use tillval_engine::service::{Services, SystemClock};
 use tillval_engine::store::SqliteStore;
 use tillval_graphql::auth::{Auth, DEVELOPMENT_SECRET, Role};
@@ -44,6 +44,9 @@ enum Command {
         /// No introspection, no field suggestions, no GraphiQL; a JWT secret is required.
         #[arg(long, env = "TILLVAL_PRODUCTION")]
         production: bool,
+        /// With --rules: publish the folder again whenever it changes (after the same checks).
+        #[arg(long, requires = "rules")]
+        watch: bool,
     },
     /// Prints a bearer token.
     Token {
@@ -169,19 +172,62 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
+/// Publishes `dir` when it differs from the active rule set; refuses a set with problems.
+async fn publish_folder(
+    services: &Services<SqliteStore>,
+    dir: &std::path::Path,
+    by: &str,
+) -> anyhow::Result<bool> {
+    use tillval_engine::store::Store;
+    let source =
+        RuleSetSource::read_dir(dir).with_context(|| format!("rule set {}", dir.display()))?;
+    if services
+        .store()
+        .active_rule_set()
+        .await?
+        .is_some_and(|(_, active)| active == source)
+    {
+        return Ok(false);
+    }
+    match services.rule_set_publish(&source, by).await {
+        Ok(stored) => {
+            tracing::info!(version = stored.version, dir = %dir.display(), "rule set published from the folder");
+            Ok(true)
+        }
+        Err(error) => {
+            for problem in tillval_engine::authoring::problems(&error) {
+                tracing::error!(%problem, "rule set refused");
+            }
+            bail!("the rule set in {} was refused: {error}", dir.display())
+        }
+    }
+}
+
+/// Polls `dir` every second and publishes it when it changes; a refused change is logged and
+/// the running set stays.
+fn watch_folder(services: Services<SqliteStore>, dir: PathBuf) {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(std::time::Duration::from_secs(1));
+        loop {
+            interval.tick().await;
+            if let Err(error) = publish_folder(&services, &dir, "watch").await {
+                tracing::warn!(%error, "the changed rule set stays unpublished");
+            }
+        }
+    });
+}
+
 async fn serve(
     bind: SocketAddr,
     database: &str,
-    rules: Option<PathBuf>,
+    rules_dir: Option<PathBuf>,
     with_demo: bool,
     production: bool,
+    watch: bool,
 ) -> anyhow::Result<()> {
     init_logs(production);
     let auth = Arc::new(auth(production)?);
-    let rules = match rules {
-        Some(dir) => RuleSet::load(&dir).with_context(|| format!("rule set {}", dir.display()))?,
-        None => RuleSet::shipped()?,
-    };
+    let rules = RuleSet::shipped()?;
     if database.starts_with("postgres") {
         bail!("PostgreSQL is not supported by this build yet; use sqlite://FILE");
     }
@@ -189,6 +235,22 @@ async fn serve(
         .await
         .with_context(|| format!("opening {database}"))?;
     let services = Services::new(store, rules, Arc::new(SystemClock));
+    services
+        .start_rule_sets(&RuleSetSource::shipped())
+        .await
+        .map_err(|e| anyhow::anyhow!("the stored rule set: {e}"))?;
+    if let Some(dir) = &rules_dir {
+        publish_folder(&services, dir, "cli").await?;
+        if watch {
+            watch_folder(services.clone(), dir.clone());
+        }
+    }
+    let active = services.rules();
+    tracing::info!(
+        rule_set = active.name(),
+        version = active.version(),
+        "rules in force"
+    );
     if with_demo {
         load_demo(&services, &demo(chrono::Utc::now().date_naive())?)
             .await
@@ -342,6 +404,7 @@ async fn main() -> anyhow::Result<()> {
             rules,
             demo,
             production,
+            watch,
         } => {
             serve(
                 bind,
@@ -349,6 +412,7 @@ async fn main() -> anyhow::Result<()> {
                 rules,
                 demo,
                 production || production_from_env(),
+                watch,
             )
             .await
         }

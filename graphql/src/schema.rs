@@ -23,9 +23,17 @@ use crate::types::*;
 
 pub type TillvalSchema = Schema<Query, Mutation, Subscription>;
 
+/// The query root: the tenant's and staff's queries, and rule authoring's.
+#[derive(Debug, Default, async_graphql::MergedObject)]
+pub struct Query(CoreQuery, crate::authoring::AuthoringQuery);
+
+/// The mutation root.
+#[derive(Debug, Default, async_graphql::MergedObject)]
+pub struct Mutation(CoreMutation, crate::authoring::AuthoringMutation);
+
 /// The schema over `services`. Production turns off introspection and field suggestions.
 pub fn build_schema(services: Services<AppStore>, production: bool) -> TillvalSchema {
-    let mut builder = Schema::build(Query, Mutation, Subscription)
+    let mut builder = Schema::build(Query::default(), Mutation::default(), Subscription)
         .data(services)
         .limit_depth(16)
         .limit_complexity(2_000)
@@ -38,10 +46,12 @@ pub fn build_schema(services: Services<AppStore>, production: bool) -> TillvalSc
 
 /// The SDL of the schema, as `schema.graphql` holds it.
 pub fn sdl() -> String {
-    Schema::build(Query, Mutation, Subscription).finish().sdl()
+    Schema::build(Query::default(), Mutation::default(), Subscription)
+        .finish()
+        .sdl()
 }
 
-fn services<'a>(ctx: &Context<'a>) -> Result<&'a Services<AppStore>> {
+pub(crate) fn services<'a>(ctx: &Context<'a>) -> Result<&'a Services<AppStore>> {
     ctx.data::<Services<AppStore>>()
 }
 
@@ -53,7 +63,7 @@ fn tenant(ctx: &Context<'_>) -> Result<TenantId> {
     }
 }
 
-fn staff(ctx: &Context<'_>) -> Result<String> {
+pub(crate) fn staff(ctx: &Context<'_>) -> Result<String> {
     match ctx.data_opt::<Identity>() {
         Some(Identity::Staff(name)) => Ok(name.clone()),
         Some(Identity::Tenant(_)) => Err(forbidden()),
@@ -61,7 +71,7 @@ fn staff(ctx: &Context<'_>) -> Result<String> {
     }
 }
 
-fn parse_rental_object_id(id: &ID) -> Result<RentalObjectId> {
+pub(crate) fn parse_rental_object_id(id: &ID) -> Result<RentalObjectId> {
     decode(Kind::RentalObject, id)
         .and_then(|raw| RentalObjectId::parse(raw).ok())
         .ok_or_else(|| not_found("rental object"))
@@ -77,11 +87,11 @@ fn case_number(number: &str) -> Result<CaseNumber> {
 
 const MAX_LINES_PER_CALL: usize = 50;
 
-#[derive(Debug)]
-pub struct Query;
+#[derive(Debug, Default)]
+pub struct CoreQuery;
 
 #[Object]
-impl Query {
+impl CoreQuery {
     /// The signed-in tenant and their rental objects (S1).
     async fn viewer(&self, ctx: &Context<'_>) -> Result<Viewer> {
         let tenant = tenant(ctx)?;
@@ -321,8 +331,8 @@ fn currency(code: &str) -> std::result::Result<Currency, UserError> {
         .map_err(|e| UserError::new("INVALID_INPUT", Some("currency"), e.to_string()))
 }
 
-#[derive(Debug)]
-pub struct Mutation;
+#[derive(Debug, Default)]
+pub struct CoreMutation;
 
 /// One of the line-wise cart mutations.
 #[derive(Debug, Clone, Copy)]
@@ -332,7 +342,7 @@ enum CartOp {
     Remove,
 }
 
-impl Mutation {
+impl CoreMutation {
     /// Runs a cart operation line by line; each failure is a user error on its line, and the
     /// payload's cart is what remains.
     async fn cart_operation(
@@ -397,7 +407,7 @@ impl Mutation {
 }
 
 #[Object]
-impl Mutation {
+impl CoreMutation {
     /// Adds lines to the cart (S9, S10). A blocked or locked option is a user error with the
     /// rules' reasons.
     async fn cart_lines_add(

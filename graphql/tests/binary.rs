@@ -140,3 +140,105 @@ fn demo_tokens_are_json_with_every_seed_case() {
         tillval_graphql::auth::Identity::Staff("ola".into())
     );
 }
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let path = entry.path();
+        if path.is_dir() {
+            if entry.file_name() != "examples" {
+                copy_dir(&path, &to.join(entry.file_name()));
+            }
+        } else {
+            std::fs::copy(&path, to.join(entry.file_name())).unwrap();
+        }
+    }
+}
+
+#[test]
+fn serve_watch_publishes_a_changed_folder_and_keeps_the_set_when_the_change_is_broken() {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules");
+    copy_dir(&repo.join("rules"), &rules);
+    let secret = "a-watch-test-secret-that-is-long-enough";
+    let database = format!("sqlite://{}", dir.path().join("watch.db").display());
+    let mut child = Command::new(BINARY)
+        .args([
+            "serve",
+            "--demo",
+            "--watch",
+            "--bind",
+            "127.0.0.1:0",
+            "--database",
+            &database,
+            "--rules",
+        ])
+        .arg(&rules)
+        .env("TILLVAL_JWT_SECRET", secret)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let url = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .to_owned();
+    let token = tillval_graphql::auth::Auth::new(secret.as_bytes())
+        .unwrap()
+        .issue("anna-svensson", tillval_graphql::auth::Role::Tenant, 600)
+        .unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let rule_set = || {
+        runtime.block_on(async {
+            let body = serde_json::json!({ "query": "{ catalogue(rentalObjectId: \"gid://tillval/RentalObject/lgh-1002\") { ruleSetVersion } }" });
+            let client = reqwest::Client::new();
+            let value: serde_json::Value =
+                client.post(&url).bearer_auth(&token).json(&body).send().await.unwrap().json().await.unwrap();
+            value["data"]["catalogue"]["ruleSetVersion"].as_str().unwrap_or("").to_owned()
+        })
+    };
+    let wait_for = |wanted: &str| {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let got = rule_set();
+            if got == wanted {
+                return;
+            }
+            assert!(Instant::now() < deadline, "still {got}, wanted {wanted}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    wait_for("1.0.0");
+    let manifest = std::fs::read_to_string(rules.join("ruleset.toml")).unwrap();
+    std::fs::write(
+        rules.join("ruleset.toml"),
+        manifest.replace("version = \"1.0.0\"", "version = \"1.1.0\""),
+    )
+    .unwrap();
+    wait_for("1.1.0");
+    // A broken change is refused; the running set stays.
+    std::fs::write(
+        rules.join("key_blocks.rhai"),
+        "fn key_blocks(tenant, key) { [ ",
+    )
+    .unwrap();
+    std::fs::write(
+        rules.join("ruleset.toml"),
+        manifest.replace("version = \"1.0.0\"", "version = \"1.2.0\""),
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(rule_set(), "1.1.0");
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+}

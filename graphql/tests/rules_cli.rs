@@ -53,6 +53,7 @@ fn the_shipped_set_and_the_examples_pass() {
         "rules",
         "rules/examples/monthly-cap",
         "rules/examples/building-age",
+        "rules/examples/seasonal-stop",
     ] {
         let (ok, out) = check(&repo().join(dir), &["--fuzz", "100"]);
         assert!(ok, "{dir}: {out}");

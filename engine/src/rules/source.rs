@@ -50,7 +50,10 @@ impl RuleSetSource {
             ],
             messages_sv: Some(include_str!("../../../rules/messages/sv.toml").to_owned()),
             messages_en: Some(include_str!("../../../rules/messages/en.toml").to_owned()),
-            tests: Vec::new(),
+            tests: vec![ScriptSource {
+                name: "tests/seed.toml".into(),
+                code: include_str!("../../../rules/tests/seed.toml").to_owned(),
+            }],
         }
     }
 

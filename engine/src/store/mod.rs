@@ -123,6 +123,32 @@ pub enum SubmitOutcome {
     Replayed(Case),
 }
 
+/// A published rule-set version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRuleSet {
+    pub version: i64,
+    pub name: String,
+    pub manifest_version: String,
+    pub published_by: String,
+    pub published_at: DateTime<Utc>,
+    pub active: bool,
+}
+
+/// One refusal, for the decision log: what was refused, by which rule set, why, and the facts'
+/// key figures at that moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecisionRecord {
+    pub id: i64,
+    pub tenant: TenantId,
+    pub rental_object: RentalObjectId,
+    pub action: String,
+    pub option: Option<OptionId>,
+    pub rule_set: String,
+    pub reason_codes: Vec<String>,
+    pub figures: serde_json::Value,
+    pub at: DateTime<Utc>,
+}
+
 /// What the store is asked to do. See the module docs.
 pub trait Store: Clone + Send + Sync + std::fmt::Debug + 'static {
     // Tenants and apartments (S1).
@@ -283,4 +309,42 @@ pub trait Store: Clone + Send + Sync + std::fmt::Debug + 'static {
         &self,
         enabled: bool,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    // Rule sets and the decision log (rule authoring).
+    /// Stores a new version and makes it the active one, in one transaction.
+    fn publish_rule_set(
+        &self,
+        source: &crate::rules::RuleSetSource,
+        name: &str,
+        manifest_version: &str,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<StoredRuleSet, StoreError>> + Send;
+    /// Makes a stored version the active one; `NotFound` if there is no such version.
+    fn activate_rule_set(
+        &self,
+        version: i64,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<StoredRuleSet, StoreError>> + Send;
+    fn rule_sets(&self) -> impl Future<Output = Result<Vec<StoredRuleSet>, StoreError>> + Send;
+    fn rule_set_source(
+        &self,
+        version: i64,
+    ) -> impl Future<Output = Result<Option<crate::rules::RuleSetSource>, StoreError>> + Send;
+    /// The active version and its source, if any was published.
+    fn active_rule_set(
+        &self,
+    ) -> impl Future<Output = Result<Option<(i64, crate::rules::RuleSetSource)>, StoreError>> + Send;
+    fn record_decision(
+        &self,
+        record: &DecisionRecord,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// A tenant's decisions, newest first, after the one with id `after`.
+    fn decisions(
+        &self,
+        tenant: &TenantId,
+        after: Option<i64>,
+        first: u32,
+    ) -> impl Future<Output = Result<(Vec<DecisionRecord>, bool), StoreError>> + Send;
 }

@@ -325,6 +325,49 @@ async fn insert_option(
     Ok(())
 }
 
+async fn activate(
+    conn: &mut SqliteConnection,
+    version: i64,
+    by: &str,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO active_rule_set (id, version, activated_by, activated_at) VALUES (1, ?, ?, ?) \
+         ON CONFLICT (id) DO UPDATE SET version = excluded.version, activated_by = excluded.activated_by, \
+         activated_at = excluded.activated_at",
+    )
+    .bind(version)
+    .bind(by)
+    .bind(at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+async fn stored_rule_set(
+    conn: &mut SqliteConnection,
+    version: i64,
+) -> Result<Option<super::StoredRuleSet>, StoreError> {
+    let row = sqlx::query(
+        "SELECT r.version, r.name, r.manifest_version, r.published_by, r.published_at, \
+         (SELECT a.version FROM active_rule_set a WHERE a.id = 1) = r.version FROM rule_sets r WHERE r.version = ?",
+    )
+    .bind(version)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|r| {
+        Ok(super::StoredRuleSet {
+            version: r.try_get(0)?,
+            name: r.try_get(1)?,
+            manifest_version: r.try_get(2)?,
+            published_by: r.try_get(3)?,
+            published_at: r.try_get(4)?,
+            active: r.try_get::<Option<bool>, _>(5)?.unwrap_or(false),
+        })
+    })
+    .transpose()
+}
+
 fn fee_from(r: &sqlx::sqlite::SqliteRow) -> Result<Fee, StoreError> {
     let currency: String = r.try_get(8)?;
     Ok(Fee {
@@ -1210,5 +1253,160 @@ impl Store for SqliteStore {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    async fn publish_rule_set(
+        &self,
+        source: &crate::rules::RuleSetSource,
+        name: &str,
+        manifest_version: &str,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<super::StoredRuleSet, StoreError> {
+        let json = serde_json::to_string(source).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let version: i64 = sqlx::query_scalar(
+            "INSERT INTO rule_sets (name, manifest_version, source, published_by, published_at) VALUES (?, ?, ?, ?, ?) \
+             RETURNING version",
+        )
+        .bind(name)
+        .bind(manifest_version)
+        .bind(json)
+        .bind(by)
+        .bind(at)
+        .fetch_one(&mut *tx)
+        .await?;
+        activate(&mut tx, version, by, at).await?;
+        let stored = stored_rule_set(&mut tx, version)
+            .await?
+            .ok_or(StoreError::NotFound("rule set"))?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    async fn activate_rule_set(
+        &self,
+        version: i64,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<super::StoredRuleSet, StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        if stored_rule_set(&mut tx, version).await?.is_none() {
+            return Err(StoreError::NotFound("rule set"));
+        }
+        activate(&mut tx, version, by, at).await?;
+        let stored = stored_rule_set(&mut tx, version)
+            .await?
+            .ok_or(StoreError::NotFound("rule set"))?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    async fn rule_sets(&self) -> Result<Vec<super::StoredRuleSet>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let versions: Vec<i64> =
+            sqlx::query_scalar("SELECT version FROM rule_sets ORDER BY version DESC")
+                .fetch_all(&mut *conn)
+                .await?;
+        let mut out = Vec::with_capacity(versions.len());
+        for version in versions {
+            if let Some(stored) = stored_rule_set(&mut conn, version).await? {
+                out.push(stored);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn rule_set_source(
+        &self,
+        version: i64,
+    ) -> Result<Option<crate::rules::RuleSetSource>, StoreError> {
+        let json: Option<String> =
+            sqlx::query_scalar("SELECT source FROM rule_sets WHERE version = ?")
+                .bind(version)
+                .fetch_optional(&self.pool)
+                .await?;
+        json.map(|j| serde_json::from_str(&j).map_err(|e| StoreError::Corrupt(e.to_string())))
+            .transpose()
+    }
+
+    async fn active_rule_set(
+        &self,
+    ) -> Result<Option<(i64, crate::rules::RuleSetSource)>, StoreError> {
+        let row = sqlx::query("SELECT r.version, r.source FROM active_rule_set a JOIN rule_sets r ON r.version = a.version WHERE a.id = 1")
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            let source = serde_json::from_str(&r.try_get::<String, _>(1)?)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            Ok((r.try_get(0)?, source))
+        })
+        .transpose()
+    }
+
+    async fn record_decision(&self, record: &super::DecisionRecord) -> Result<(), StoreError> {
+        let codes = serde_json::to_string(&record.reason_codes)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO decisions (tenant_id, rental_object_id, action, option_id, rule_set, reason_codes, figures, at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(record.tenant.as_str())
+        .bind(record.rental_object.as_str())
+        .bind(&record.action)
+        .bind(record.option.as_ref().map(|o| o.as_str().to_owned()))
+        .bind(&record.rule_set)
+        .bind(codes)
+        .bind(record.figures.to_string())
+        .bind(record.at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn decisions(
+        &self,
+        tenant: &TenantId,
+        after: Option<i64>,
+        first: u32,
+    ) -> Result<(Vec<super::DecisionRecord>, bool), StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, tenant_id, rental_object_id, action, option_id, rule_set, reason_codes, figures, at FROM decisions \
+             WHERE tenant_id = ? AND (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?",
+        )
+        .bind(tenant.as_str())
+        .bind(after)
+        .bind(after)
+        .bind(i64::from(first) + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        let has_next = rows.len() > first as usize;
+        let records = rows
+            .iter()
+            .take(first as usize)
+            .map(|r| {
+                let json = |text: String| {
+                    serde_json::from_str::<serde_json::Value>(&text)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))
+                };
+                let codes: Vec<String> = serde_json::from_value(json(r.try_get(6)?)?)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                Ok(super::DecisionRecord {
+                    id: r.try_get(0)?,
+                    tenant: TenantId::parse(r.try_get::<String, _>(1)?)?,
+                    rental_object: RentalObjectId::parse(r.try_get::<String, _>(2)?)?,
+                    action: r.try_get(3)?,
+                    option: r
+                        .try_get::<Option<String>, _>(4)?
+                        .map(OptionId::parse)
+                        .transpose()?,
+                    rule_set: r.try_get(5)?,
+                    reason_codes: codes,
+                    figures: json(r.try_get(7)?)?,
+                    at: r.try_get(8)?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok((records, has_next))
     }
 }

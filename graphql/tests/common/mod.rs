@@ -39,6 +39,10 @@ pub async fn start_with(production: bool) -> TestServer {
         .await
         .unwrap();
     let services = Services::new(store, RuleSet::shipped().unwrap(), Arc::new(SystemClock));
+    services
+        .start_rule_sets(&tillval_engine::rules::RuleSetSource::shipped())
+        .await
+        .unwrap();
     load_demo(&services, &demo(chrono::Utc::now().date_naive()).unwrap())
         .await
         .unwrap();
