@@ -15,9 +15,7 @@ use crate::rules::TenantValue;
 use serde::Serialize;
 
 use crate::catalogue::{PreparedCatalogue, PreparedOption};
-use crate::model::{
-    AddOnOption, Cart, Category, LockKey, Money, OptionId, RentalObjectId, TenantFacts,
-};
+use crate::model::{AddOnOption, Cart, Category, LockKey, Money, OptionId, TenantFacts};
 use crate::rules::{
     CartSummary, Reason, ReasonCode, ReasonParam, RuleError, RuleSet, engine_codes, tenant_value,
 };
@@ -135,7 +133,8 @@ pub struct CategoryView {
 /// What a tenant sees of the catalogue for one apartment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CatalogueView {
-    pub rental_object: RentalObjectId,
+    /// The apartment decided for.
+    pub rental_object: Arc<crate::model::RentalObject>,
     pub rule_set_version: String,
     pub gate: Gate,
     /// Only categories with at least one option possible for this apartment (S6), by position.
@@ -368,7 +367,7 @@ pub fn catalogue_view(
         }
     }
     CatalogueView {
-        rental_object: object.id().clone(),
+        rental_object: Arc::clone(object),
         rule_set_version: rules.version().to_owned(),
         gate: decider.gate.clone(),
         categories,

@@ -118,7 +118,7 @@ pub fn catalogue_view(catalogue: &Catalogue, facts: &TenantFacts, cart: &Cart) -
         (a.category.position, &a.category.id).cmp(&(b.category.position, &b.category.id))
     });
     CatalogueView {
-        rental_object: facts.rental_object.id().clone(),
+        rental_object: Arc::clone(&facts.rental_object),
         rule_set_version: "reference".into(),
         gate: Gate {
             reasons: gate_reasons,

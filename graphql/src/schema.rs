@@ -110,15 +110,11 @@ impl CoreQuery {
         let tenant = tenant(ctx)?;
         let object = parse_rental_object_id(&rental_object_id)?;
         let services = services(ctx)?;
-        let rental_object = services
-            .rental_object(&tenant, &object)
-            .await
-            .map_err(to_graphql)?;
         let (rules, view) = services
             .catalogue_view(&tenant, &object)
             .await
             .map_err(to_graphql)?;
-        Ok(Catalogue::new(&view, &rental_object, &rules, language(ctx)))
+        Ok(Catalogue::new(&view, &rules, language(ctx)))
     }
 
     /// The tenant's cart for one apartment (S8, S12).

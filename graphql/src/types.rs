@@ -221,12 +221,8 @@ pub struct Catalogue {
 }
 
 impl Catalogue {
-    pub fn new(
-        view: &availability::CatalogueView,
-        object: &model::RentalObject,
-        rules: &RuleSet,
-        language: Language,
-    ) -> Self {
+    pub fn new(view: &availability::CatalogueView, rules: &RuleSet, language: Language) -> Self {
+        let object = &view.rental_object;
         let space_name = |option: &model::AddOnOption| {
             object
                 .space(option.space())
@@ -234,7 +230,7 @@ impl Catalogue {
                 .unwrap_or_else(|| option.space().to_string())
         };
         Catalogue {
-            rental_object_id: encode(Kind::RentalObject, view.rental_object.as_str()),
+            rental_object_id: encode(Kind::RentalObject, view.rental_object.id().as_str()),
             rule_set_version: view.rule_set_version.clone(),
             gate: Gate {
                 open: view.gate.is_open(),

@@ -93,22 +93,6 @@ impl SqliteStore {
         self.pool.close().await;
     }
 
-    async fn currency_of_object(
-        conn: &mut SqliteConnection,
-        object: &RentalObjectId,
-    ) -> Result<Currency, StoreError> {
-        let row = sqlx::query(
-            "SELECT c.currency FROM catalogues c JOIN rental_objects o ON o.property_id = c.property_id WHERE o.id = ?",
-        )
-        .bind(object.as_str())
-        .fetch_optional(&mut *conn)
-        .await?;
-        match row {
-            Some(row) => Ok(Currency::parse(&row.try_get::<String, _>(0)?)?),
-            None => Ok(Currency::SEK),
-        }
-    }
-
     async fn load_rental_object(
         conn: &mut SqliteConnection,
         id: &str,
@@ -422,19 +406,42 @@ impl Store for SqliteStore {
         tenant: &TenantId,
         rental_object: &RentalObjectId,
     ) -> Result<Option<Arc<RentalObject>>, StoreError> {
-        let mut conn = self.pool.acquire().await?;
-        let leased: Option<i64> =
-            sqlx::query_scalar("SELECT 1 FROM leases WHERE tenant_id = ? AND rental_object_id = ?")
-                .bind(tenant.as_str())
-                .bind(rental_object.as_str())
-                .fetch_optional(&mut *conn)
-                .await?;
-        if leased.is_none() {
+        // The lease, the apartment and its spaces in one statement (one row per space).
+        let rows = sqlx::query(
+            "SELECT o.id, o.property_id, o.address, o.building_year, o.rooms, o.area_sqm, s.space_id, s.name \
+             FROM leases l JOIN rental_objects o ON o.id = l.rental_object_id \
+             LEFT JOIN spaces s ON s.rental_object_id = o.id \
+             WHERE l.tenant_id = ? AND l.rental_object_id = ? ORDER BY s.position",
+        )
+        .bind(tenant.as_str())
+        .bind(rental_object.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        let Some(first) = rows.first() else {
             return Ok(None);
+        };
+        let mut spaces = Vec::with_capacity(rows.len());
+        for row in &rows {
+            if let (Some(id), Some(name)) = (
+                row.try_get::<Option<String>, _>(6)?,
+                row.try_get::<Option<String>, _>(7)?,
+            ) {
+                spaces.push(Space {
+                    id: SpaceId::parse(id)?,
+                    name,
+                });
+            }
         }
-        Ok(Self::load_rental_object(&mut conn, rental_object.as_str())
-            .await?
-            .map(Arc::new))
+        let record = RentalObjectRecord {
+            id: RentalObjectId::parse(first.try_get::<String, _>(0)?)?,
+            property: PropertyId::parse(first.try_get::<String, _>(1)?)?,
+            address: first.try_get(2)?,
+            building_year: first.try_get(3)?,
+            rooms: u8::try_from(first.try_get::<i64, _>(4)?).map_err(|_| corrupt("rooms"))?,
+            area_sqm: u32::try_from(first.try_get::<i64, _>(5)?).map_err(|_| corrupt("area"))?,
+            spaces,
+        };
+        Ok(Some(Arc::new(RentalObject::try_from(record)?)))
     }
 
     async fn snapshot(
@@ -443,46 +450,91 @@ impl Store for SqliteStore {
         object: Arc<RentalObject>,
         today: NaiveDate,
     ) -> Result<Snapshot, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let enabled: Option<bool> = sqlx::query_scalar(
-            "SELECT s.ordering_enabled AND t.ordering_enabled FROM landlord_settings s, tenants t WHERE s.id = 1 AND t.id = ?",
+        // One statement, so one consistent snapshot without a transaction, and one round trip
+        // to sqlx's connection thread instead of a dozen: that hop, not the SQL, is the cost.
+        let rows = sqlx::query(
+            "SELECT 'enabled' AS kind, NULL AS t1, NULL AS t2, NULL AS t3, \
+                    (SELECT s.ordering_enabled AND t.ordering_enabled FROM landlord_settings s, tenants t \
+                     WHERE s.id = 1 AND t.id = ?1) AS n1, NULL AS n2 \
+             UNION ALL SELECT 'currency', c.currency, NULL, NULL, NULL, NULL FROM catalogues c \
+                    JOIN rental_objects o ON o.property_id = c.property_id WHERE o.id = ?2 \
+             UNION ALL SELECT 'debt', currency, NULL, NULL, amount, NULL FROM ledger_debts WHERE tenant_id = ?1 \
+             UNION ALL SELECT 'ongoing', l.lock_key, c.number, NULL, NULL, NULL FROM order_locks l \
+                    JOIN cases c ON c.id = l.case_id WHERE l.rental_object_id = ?2 \
+             UNION ALL SELECT 'unpaid', currency, lock_keys, NULL, amount - paid, NULL FROM ledger_fees \
+                    WHERE rental_object_id = ?2 AND tenant_id = ?1 AND paid < amount \
+             UNION ALL SELECT 'active', l.currency, NULL, NULL, l.monthly_price, l.quantity FROM case_lines l \
+                    JOIN cases c ON c.id = l.case_id \
+                    WHERE c.rental_object_id = ?2 AND c.status NOT IN ('REJECTED', 'CANCELLED') \
+             UNION ALL SELECT 'co_tenant', tenant_id, NULL, NULL, NULL, NULL FROM leases \
+                    WHERE rental_object_id = ?2 AND tenant_id != ?1 \
+             UNION ALL SELECT 'line', option_id, NULL, NULL, quantity, seq FROM cart_lines \
+                    WHERE tenant_id = ?1 AND rental_object_id = ?2 \
+             UNION ALL SELECT 'details', contact_phone, preferred_date, message, NULL, NULL FROM carts \
+                    WHERE tenant_id = ?1 AND rental_object_id = ?2",
         )
         .bind(tenant.as_str())
-        .fetch_optional(&mut *tx)
-        .await?;
-        let currency = Self::currency_of_object(&mut tx, object.id()).await?;
-        let debt =
-            match sqlx::query("SELECT amount, currency FROM ledger_debts WHERE tenant_id = ?")
-                .bind(tenant.as_str())
-                .fetch_optional(&mut *tx)
-                .await?
-            {
-                Some(r) => money(r.try_get(0)?, &r.try_get::<String, _>(1)?)?,
-                None => Money::zero(currency),
-            };
-        let mut ongoing_orders = BTreeMap::new();
-        for r in sqlx::query(
-            "SELECT l.lock_key, c.number FROM order_locks l JOIN cases c ON c.id = l.case_id WHERE l.rental_object_id = ?",
-        )
         .bind(object.id().as_str())
-        .fetch_all(&mut *tx)
-        .await?
-        {
-            ongoing_orders.insert(LockKey::parse(r.try_get::<String, _>(0)?)?, OngoingOrder { case_number: r.try_get(1)? });
+        .fetch_all(&self.pool)
+        .await?;
+
+        let mut enabled = false;
+        let mut currency = Currency::SEK;
+        let mut debt: Option<Money> = None;
+        let mut ongoing_orders = BTreeMap::new();
+        let mut unpaid: Vec<(String, Money)> = Vec::new();
+        let mut monthly: Vec<(String, i64, i64)> = Vec::new();
+        let mut co_tenants = Vec::new();
+        let mut lines: Vec<(i64, CartLine)> = Vec::new();
+        let mut details = CheckoutDetails::default();
+        for row in &rows {
+            let text = |i: usize| row.try_get::<Option<String>, _>(i);
+            let number = |i: usize| row.try_get::<Option<i64>, _>(i);
+            let required = |value: Option<String>| value.ok_or_else(|| corrupt("snapshot"));
+            match row.try_get::<String, _>(0)?.as_str() {
+                "enabled" => enabled = number(4)?.unwrap_or(0) != 0,
+                "currency" => currency = Currency::parse(&required(text(1)?)?)?,
+                "debt" => debt = Some(money(number(4)?.unwrap_or(0), &required(text(1)?)?)?),
+                "ongoing" => {
+                    let key = LockKey::parse(required(text(1)?)?)?;
+                    ongoing_orders.insert(
+                        key,
+                        OngoingOrder {
+                            case_number: required(text(2)?)?,
+                        },
+                    );
+                }
+                "unpaid" => unpaid.push((
+                    required(text(2)?)?,
+                    money(number(4)?.unwrap_or(0), &required(text(1)?)?)?,
+                )),
+                "active" => monthly.push((
+                    required(text(1)?)?,
+                    number(4)?.unwrap_or(0),
+                    number(5)?.unwrap_or(0),
+                )),
+                "co_tenant" => co_tenants.push(TenantId::parse(required(text(1)?)?)?),
+                "line" => lines.push((
+                    number(5)?.unwrap_or(0),
+                    CartLine {
+                        option: OptionId::parse(required(text(1)?)?)?,
+                        quantity: Quantity::new(number(4)?.unwrap_or(0))?,
+                    },
+                )),
+                "details" => {
+                    let date = text(2)?
+                        .map(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d"))
+                        .transpose()
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    details = details_from(text(1)?, date, text(3)?.unwrap_or_default())?;
+                }
+                other => return Err(StoreError::Corrupt(format!("snapshot row {other}"))),
+            }
         }
         let mut unpaid_fees: BTreeMap<LockKey, Money> = BTreeMap::new();
-        for r in sqlx::query(
-            "SELECT lock_keys, amount - paid, currency FROM ledger_fees \
-             WHERE rental_object_id = ? AND tenant_id = ? AND paid < amount",
-        )
-        .bind(object.id().as_str())
-        .bind(tenant.as_str())
-        .fetch_all(&mut *tx)
-        .await?
-        {
-            let keys: Vec<LockKey> = serde_json::from_str(&r.try_get::<String, _>(0)?)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            let remaining = money(r.try_get(1)?, &r.try_get::<String, _>(2)?)?;
+        for (keys, remaining) in unpaid {
+            let keys: Vec<LockKey> =
+                serde_json::from_str(&keys).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             for key in keys {
                 let total = match unpaid_fees.get(&key) {
                     Some(sum) => sum.checked_add(remaining)?,
@@ -492,43 +544,31 @@ impl Store for SqliteStore {
             }
         }
         let mut active_monthly_total = Money::zero(currency);
-        for r in sqlx::query(
-            "SELECT l.monthly_price, l.quantity, l.currency FROM case_lines l JOIN cases c ON c.id = l.case_id \
-             WHERE c.rental_object_id = ? AND c.status NOT IN ('REJECTED', 'CANCELLED')",
-        )
-        .bind(object.id().as_str())
-        .fetch_all(&mut *tx)
-        .await?
-        {
-            let quantity = u32::try_from(r.try_get::<i64, _>(1)?).map_err(|_| corrupt("quantity"))?;
-            let line = money(r.try_get(0)?, &r.try_get::<String, _>(2)?)?.checked_mul(quantity)?;
-            active_monthly_total = active_monthly_total.checked_add(line)?;
+        for (line_currency, price, quantity) in monthly {
+            let quantity = u32::try_from(quantity).map_err(|_| corrupt("quantity"))?;
+            active_monthly_total = active_monthly_total
+                .checked_add(money(price, &line_currency)?.checked_mul(quantity)?)?;
         }
-        let co_tenants = sqlx::query_scalar::<_, String>(
-            "SELECT tenant_id FROM leases WHERE rental_object_id = ? AND tenant_id != ? ORDER BY tenant_id",
-        )
-        .bind(object.id().as_str())
-        .bind(tenant.as_str())
-        .fetch_all(&mut *tx)
-        .await?
-        .into_iter()
-        .map(TenantId::parse)
-        .collect::<Result<Vec<_>, _>>()?;
-        let cart = Self::load_cart(&mut tx, tenant, object.id()).await?;
-        tx.commit().await?;
+        co_tenants.sort();
+        lines.sort_by_key(|(seq, _)| *seq);
+        let cart = Cart::with_lines(
+            tenant.clone(),
+            object.id().clone(),
+            lines.into_iter().map(|(_, l)| l).collect(),
+        )?;
         Ok(Snapshot {
             facts: TenantFacts {
                 tenant: tenant.clone(),
                 rental_object: object,
-                ordering_enabled: enabled.unwrap_or(false),
-                debt,
+                ordering_enabled: enabled,
+                debt: debt.unwrap_or(Money::zero(currency)),
                 ongoing_orders,
                 unpaid_fees,
                 active_monthly_total,
                 co_tenants,
                 today,
             },
-            cart,
+            cart: StoredCart { cart, details },
         })
     }
 
