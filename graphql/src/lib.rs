@@ -5,6 +5,7 @@ pub mod auth;
 pub mod authoring;
 pub mod errors;
 pub mod ids;
+pub mod pictures;
 pub mod schema;
 pub mod server;
 pub mod types;

@@ -46,6 +46,7 @@ pub fn router(state: AppState) -> Router {
     let mut router = Router::new()
         .route("/graphql", post(graphql))
         .route("/graphql/ws", get(graphql_ws))
+        .route("/pictures/{file}", get(crate::pictures::picture))
         .route("/health", get(|| async { "ok" }))
         .route("/ready", get(ready));
     if !state.production {

@@ -149,8 +149,28 @@ pub struct DecisionRecord {
     pub at: DateTime<Utc>,
 }
 
+/// The facts S3 and S5 read (debts, fees and what is paid of them), and what staff write to
+/// them. In production they come from the landlord's rental system; the store implements this
+/// trait by default, over its own tables.
+pub trait Ledger: Send + Sync {
+    fn set_debt(
+        &self,
+        tenant: &TenantId,
+        debt: Money,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn fees(&self, tenant: &TenantId) -> impl Future<Output = Result<Vec<Fee>, StoreError>> + Send;
+    /// Records a payment on a fee; `Overpayment` if it is more than remains.
+    fn record_payment(
+        &self,
+        fee: i64,
+        amount: Money,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Fee, StoreError>> + Send;
+}
+
 /// What the store is asked to do. See the module docs.
-pub trait Store: Clone + Send + Sync + std::fmt::Debug + 'static {
+pub trait Store: Ledger + Clone + Send + Sync + std::fmt::Debug + 'static {
     // Tenants and apartments (S1).
     fn tenant(
         &self,
@@ -260,22 +280,6 @@ pub trait Store: Clone + Send + Sync + std::fmt::Debug + 'static {
         actor: Actor,
         at: DateTime<Utc>,
     ) -> impl Future<Output = Result<Case, StoreError>> + Send;
-
-    // The ledger (S3, S5). In production these facts come from the landlord's rental system.
-    fn set_debt(
-        &self,
-        tenant: &TenantId,
-        debt: Money,
-        at: DateTime<Utc>,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    fn fees(&self, tenant: &TenantId) -> impl Future<Output = Result<Vec<Fee>, StoreError>> + Send;
-    /// Records a payment on a fee; `Overpayment` if it is more than remains.
-    fn record_payment(
-        &self,
-        fee: i64,
-        amount: Money,
-        at: DateTime<Utc>,
-    ) -> impl Future<Output = Result<Fee, StoreError>> + Send;
 
     // Reference data, for loading (demo data, imports).
     fn put_tenant(

@@ -368,6 +368,76 @@ fn fee_from(r: &sqlx::sqlite::SqliteRow) -> Result<Fee, StoreError> {
     })
 }
 
+impl super::Ledger for SqliteStore {
+    async fn set_debt(
+        &self,
+        tenant: &TenantId,
+        debt: Money,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO ledger_debts (tenant_id, amount, currency, updated_at) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (tenant_id) DO UPDATE SET amount = excluded.amount, currency = excluded.currency, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(tenant.as_str())
+        .bind(debt.minor())
+        .bind(debt.currency().code())
+        .bind(at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn fees(&self, tenant: &TenantId) -> Result<Vec<Fee>, StoreError> {
+        sqlx::query(
+            "SELECT f.id, f.tenant_id, f.rental_object_id, c.number, f.option_id, f.lock_keys, f.amount, f.paid, \
+             f.currency FROM ledger_fees f JOIN cases c ON c.id = f.case_id WHERE f.tenant_id = ? ORDER BY f.id",
+        )
+        .bind(tenant.as_str())
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(fee_from)
+        .collect()
+    }
+
+    async fn record_payment(
+        &self,
+        fee: i64,
+        amount: Money,
+        at: DateTime<Utc>,
+    ) -> Result<Fee, StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let current = Self::load_fee(&mut tx, fee)
+            .await?
+            .ok_or(StoreError::NotFound("fee"))?;
+        let remaining = current.remaining();
+        if amount.currency() != remaining.currency() || amount.minor() > remaining.minor() {
+            return Err(StoreError::Overpayment {
+                paid: amount,
+                remaining,
+            });
+        }
+        sqlx::query("UPDATE ledger_fees SET paid = paid + ? WHERE id = ?")
+            .bind(amount.minor())
+            .bind(fee)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO ledger_payments (fee_id, amount, at) VALUES (?, ?, ?)")
+            .bind(fee)
+            .bind(amount.minor())
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+        let updated = Self::load_fee(&mut tx, fee)
+            .await?
+            .ok_or(StoreError::NotFound("fee"))?;
+        tx.commit().await?;
+        Ok(updated)
+    }
+}
+
 impl Store for SqliteStore {
     async fn tenant(&self, tenant: &TenantId) -> Result<Option<TenantRecord>, StoreError> {
         let row = sqlx::query("SELECT id, name, ordering_enabled FROM tenants WHERE id = ?")
@@ -1077,74 +1147,6 @@ impl Store for SqliteStore {
         }
         tx.commit().await?;
         Ok(case)
-    }
-
-    async fn set_debt(
-        &self,
-        tenant: &TenantId,
-        debt: Money,
-        at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO ledger_debts (tenant_id, amount, currency, updated_at) VALUES (?, ?, ?, ?) \
-             ON CONFLICT (tenant_id) DO UPDATE SET amount = excluded.amount, currency = excluded.currency, \
-             updated_at = excluded.updated_at",
-        )
-        .bind(tenant.as_str())
-        .bind(debt.minor())
-        .bind(debt.currency().code())
-        .bind(at)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    async fn fees(&self, tenant: &TenantId) -> Result<Vec<Fee>, StoreError> {
-        sqlx::query(
-            "SELECT f.id, f.tenant_id, f.rental_object_id, c.number, f.option_id, f.lock_keys, f.amount, f.paid, \
-             f.currency FROM ledger_fees f JOIN cases c ON c.id = f.case_id WHERE f.tenant_id = ? ORDER BY f.id",
-        )
-        .bind(tenant.as_str())
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(fee_from)
-        .collect()
-    }
-
-    async fn record_payment(
-        &self,
-        fee: i64,
-        amount: Money,
-        at: DateTime<Utc>,
-    ) -> Result<Fee, StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let current = Self::load_fee(&mut tx, fee)
-            .await?
-            .ok_or(StoreError::NotFound("fee"))?;
-        let remaining = current.remaining();
-        if amount.currency() != remaining.currency() || amount.minor() > remaining.minor() {
-            return Err(StoreError::Overpayment {
-                paid: amount,
-                remaining,
-            });
-        }
-        sqlx::query("UPDATE ledger_fees SET paid = paid + ? WHERE id = ?")
-            .bind(amount.minor())
-            .bind(fee)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("INSERT INTO ledger_payments (fee_id, amount, at) VALUES (?, ?, ?)")
-            .bind(fee)
-            .bind(amount.minor())
-            .bind(at)
-            .execute(&mut *tx)
-            .await?;
-        let updated = Self::load_fee(&mut tx, fee)
-            .await?
-            .ok_or(StoreError::NotFound("fee"))?;
-        tx.commit().await?;
-        Ok(updated)
     }
 
     async fn put_tenant(&self, tenant: &TenantRecord) -> Result<(), StoreError> {
