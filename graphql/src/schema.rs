@@ -330,6 +330,28 @@ fn currency(code: &str) -> std::result::Result<Currency, UserError> {
 #[derive(Debug, Default)]
 pub struct CoreMutation;
 
+/// A case mutation's answer: the case, or the user error, or (not found) a GraphQL error.
+fn case_payload(
+    result: std::result::Result<tillval_engine::cases::Case, ServiceError>,
+    actor: Actor,
+    ctx: &Context<'_>,
+) -> Result<CasePayload> {
+    match result {
+        Ok(case) => Ok(CasePayload {
+            case: Some(Case { case, actor }),
+            user_errors: Vec::new(),
+        }),
+        Err(ServiceError::NotFound(what)) => Err(not_found(what)),
+        Err(error) => {
+            let user_error = to_user_error(error, &services(ctx)?.rules(), language(ctx))?;
+            Ok(CasePayload {
+                case: None,
+                user_errors: vec![user_error],
+            })
+        }
+    }
+}
+
 /// One of the line-wise cart mutations.
 #[derive(Debug, Clone, Copy)]
 enum CartOp {
@@ -542,20 +564,11 @@ impl CoreMutation {
         let tenant = tenant(ctx)?;
         let number = case_number(&number)?;
         let services = services(ctx)?;
-        match services.case_cancel(&tenant, &number).await {
-            Ok(case) => Ok(CasePayload {
-                case: Some(Case {
-                    case,
-                    actor: Actor::Tenant,
-                }),
-                user_errors: Vec::new(),
-            }),
-            Err(ServiceError::NotFound(what)) => Err(not_found(what)),
-            Err(error) => Ok(CasePayload {
-                case: None,
-                user_errors: vec![to_user_error(error, &services.rules(), language(ctx))?],
-            }),
-        }
+        case_payload(
+            services.case_cancel(&tenant, &number).await,
+            Actor::Tenant,
+            ctx,
+        )
     }
 
     /// Staff: moves a case along its lifecycle.
@@ -568,20 +581,11 @@ impl CoreMutation {
         staff(ctx)?;
         let number = case_number(&number)?;
         let services = services(ctx)?;
-        match services.case_transition(&number, to.into()).await {
-            Ok(case) => Ok(CasePayload {
-                case: Some(Case {
-                    case,
-                    actor: Actor::Staff,
-                }),
-                user_errors: Vec::new(),
-            }),
-            Err(ServiceError::NotFound(what)) => Err(not_found(what)),
-            Err(error) => Ok(CasePayload {
-                case: None,
-                user_errors: vec![to_user_error(error, &services.rules(), language(ctx))?],
-            }),
-        }
+        case_payload(
+            services.case_transition(&number, to.into()).await,
+            Actor::Staff,
+            ctx,
+        )
     }
 
     /// Staff: sets a tenant's debt (S3); 0 clears it.
