@@ -371,52 +371,62 @@ impl CoreMutation {
     ) -> Result<CartPayload> {
         let tenant = tenant(ctx)?;
         let object = parse_rental_object_id(rental_object_id)?;
-        let services = services(ctx)?;
-        services
-            .rental_object(&tenant, &object)
-            .await
-            .map_err(to_graphql)?;
         if lines.len() > MAX_LINES_PER_CALL {
             return Err(crate::errors::error(
                 "BAD_USER_INPUT",
                 format!("at most {MAX_LINES_PER_CALL} lines per call"),
             ));
         }
+        let services = services(ctx)?;
+        services
+            .rental_object(&tenant, &object)
+            .await
+            .map_err(to_graphql)?;
         let rules = services.rules();
         let mut user_errors = Vec::new();
+        // Each operation answers the cart as it left it; a failed one changes nothing, so the
+        // last answer is the cart now and need not be loaded again.
+        let mut latest = None;
         for (i, (id, quantity)) in lines.iter().enumerate() {
             let result = match (option_id(id), op) {
                 (None, CartOp::Add) => Err(ServiceError::NotFound("option")),
                 (None, _) => Err(ServiceError::NotFound("cart line")),
-                (Some(option), CartOp::Add) => services
-                    .cart_add(&tenant, &object, &option, *quantity)
-                    .await
-                    .map(|_| ()),
-                (Some(option), CartOp::Update) => services
-                    .cart_update(&tenant, &object, &option, *quantity)
-                    .await
-                    .map(|_| ()),
-                (Some(option), CartOp::Remove) => services
-                    .cart_remove(&tenant, &object, &option)
-                    .await
-                    .map(|_| ()),
+                (Some(option), CartOp::Add) => {
+                    services
+                        .cart_add(&tenant, &object, &option, *quantity)
+                        .await
+                }
+                (Some(option), CartOp::Update) => {
+                    services
+                        .cart_update(&tenant, &object, &option, *quantity)
+                        .await
+                }
+                (Some(option), CartOp::Remove) => {
+                    services.cart_remove(&tenant, &object, &option).await
+                }
             };
-            if let Err(error) = result {
-                let mut user_error = to_user_error(error, &rules, language(ctx))?;
-                let mut field = vec!["lines".to_owned(), i.to_string()];
-                field.extend(
-                    user_error
-                        .field
-                        .take()
-                        .unwrap_or_default()
-                        .into_iter()
-                        .filter(|f| f != "lines"),
-                );
-                user_error.field = Some(field);
-                user_errors.push(user_error);
+            match result {
+                Ok(view) => latest = Some(view),
+                Err(error) => {
+                    let mut user_error = to_user_error(error, &rules, language(ctx))?;
+                    let mut field = vec!["lines".to_owned(), i.to_string()];
+                    field.extend(
+                        user_error
+                            .field
+                            .take()
+                            .unwrap_or_default()
+                            .into_iter()
+                            .filter(|f| f != "lines"),
+                    );
+                    user_error.field = Some(field);
+                    user_errors.push(user_error);
+                }
             }
         }
-        let view = services.cart(&tenant, &object).await.map_err(to_graphql)?;
+        let view = match latest {
+            Some(view) => view,
+            None => services.cart(&tenant, &object).await.map_err(to_graphql)?,
+        };
         Ok(CartPayload {
             cart: Some(Cart::new(&view, &rules, language(ctx))),
             user_errors,
