@@ -22,7 +22,10 @@ const QUERY: &str = r#"{ catalogue(rentalObjectId: "gid://tillval/RentalObject/l
 
 async fn run(seconds: u64, connections: usize) -> Result<(), AnyError> {
     let dir = tempfile::tempdir()?;
-    let store = SqliteStore::open(dir.path().join("load.db").to_str().unwrap_or("load.db")).await?;
+    let store: tillval_graphql::AppStore =
+        SqliteStore::open(dir.path().join("load.db").to_str().unwrap_or("load.db"))
+            .await?
+            .into();
     let services = Services::new(store, RuleSet::shipped()?, Arc::new(SystemClock));
     load_demo(&services, &demo(chrono::Utc::now().date_naive())?).await?;
     let auth = Arc::new(Auth::new(b"a-load-test-secret-that-is-long-enough")?);

@@ -131,7 +131,7 @@ impl<S: Store> Services<S> {
     }
 }
 
-fn accepted(report: CheckReport) -> Result<RuleSet, ServiceError> {
+pub(crate) fn accepted(report: CheckReport) -> Result<RuleSet, ServiceError> {
     match report.rules {
         Some(rules) if report.problems.is_empty() => Ok(rules),
         _ => Err(ServiceError::RuleSetRefused(report.problems)),

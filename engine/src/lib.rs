@@ -24,6 +24,7 @@ pub mod availability;
 pub mod cart;
 pub mod cases;
 pub mod catalogue;
+mod changes;
 pub mod checkout;
 pub mod demo;
 pub mod ledger;
@@ -32,5 +33,7 @@ pub mod reference;
 pub mod rules;
 pub mod service;
 pub mod store;
+#[cfg(feature = "testing")]
+pub mod test_database;
 #[cfg(feature = "testing")]
 pub mod testing;

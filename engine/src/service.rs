@@ -174,6 +174,9 @@ impl From<CatalogueSourceError> for ServiceError {
     }
 }
 
+/// How long `/ready` waits for the database.
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// A case changed status; subscribers filter by tenant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaseEvent {
@@ -230,13 +233,15 @@ impl<S: Store> Services<S> {
             Duration::from_secs(300),
         ));
         let (case_events, _) = broadcast::channel(1024);
-        Services {
+        let services = Services {
             store,
             rules: Arc::new(ArcSwap::from_pointee(rules)),
             catalogues,
             clock,
             case_events,
-        }
+        };
+        services.follow_changes();
+        services
     }
 
     pub fn store(&self) -> &S {
@@ -280,8 +285,14 @@ impl<S: Store> Services<S> {
 
     /// Whether the store answers.
     pub async fn ready(&self) -> Result<(), ServiceError> {
-        self.store.current_terms().await?;
-        Ok(())
+        // A database that does not answer is as unready as one that refuses.
+        match tokio::time::timeout(READY_TIMEOUT, self.store.current_terms()).await {
+            Ok(answer) => answer.map(|_| ()).map_err(ServiceError::from),
+            Err(_) => Err(ServiceError::Internal(format!(
+                "the database did not answer within {} ms",
+                READY_TIMEOUT.as_millis()
+            ))),
+        }
     }
 
     /// The rental object if the tenant leases it (S1), else "not found".

@@ -10,8 +10,8 @@ pub mod schema;
 pub mod server;
 pub mod types;
 
-/// The store the server runs on.
-pub type AppStore = tillval_engine::store::SqliteStore;
+/// The store the server runs on: SQLite or PostgreSQL, chosen by `--database`.
+pub type AppStore = tillval_engine::store::AnyStore;
 
 pub use schema::{TillvalSchema, build_schema, sdl};
 pub use server::{AppState, router};

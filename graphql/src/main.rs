@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use tillval_engine::demo::{demo, load_demo};
 use tillval_engine::rules::{RuleSet, RuleSetSource};
 use tillval_engine::service::{Services, SystemClock};
-use tillval_engine::store::SqliteStore;
+use tillval_engine::store::{AnyStore, PoolSettings};
 use tillval_graphql::auth::{Auth, DEVELOPMENT_SECRET, Role};
 use tillval_graphql::ids::{Kind, encode};
 use tillval_graphql::{AppState, build_schema, router, sdl};
@@ -31,9 +31,20 @@ enum Command {
     Serve {
         #[arg(long, default_value = "127.0.0.1:8080")]
         bind: SocketAddr,
-        /// sqlite://FILE (created if missing)
-        #[arg(long, default_value = "sqlite://tillval.db")]
+        /// sqlite://FILE (created if missing), or postgres://USER@HOST:PORT/DB to share one
+        /// database between several nodes.
+        #[arg(
+            long,
+            env = "TILLVAL_DATABASE_URL",
+            default_value = "sqlite://tillval.db"
+        )]
         database: String,
+        /// Most connections this node opens to the database.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        db_max_connections: u32,
+        /// How long a request waits for a database connection before it fails, in milliseconds.
+        #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u64).range(10..=600_000))]
+        db_acquire_timeout_ms: u64,
         /// A rule-set folder; the shipped rules when left out.
         #[arg(long)]
         rules: Option<PathBuf>,
@@ -174,7 +185,7 @@ async fn shutdown_signal() {
 
 /// Publishes `dir` when it differs from the active rule set; refuses a set with problems.
 async fn publish_folder(
-    services: &Services<SqliteStore>,
+    services: &Services<AnyStore>,
     dir: &std::path::Path,
     by: &str,
 ) -> anyhow::Result<bool> {
@@ -205,7 +216,7 @@ async fn publish_folder(
 
 /// Polls `dir` every second and publishes it when it changes; a refused change is logged and
 /// the running set stays.
-fn watch_folder(services: Services<SqliteStore>, dir: PathBuf) {
+fn watch_folder(services: Services<AnyStore>, dir: PathBuf) {
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(std::time::Duration::from_secs(1));
         loop {
@@ -220,6 +231,7 @@ fn watch_folder(services: Services<SqliteStore>, dir: PathBuf) {
 async fn serve(
     bind: SocketAddr,
     database: &str,
+    pool: PoolSettings,
     rules_dir: Option<PathBuf>,
     with_demo: bool,
     production: bool,
@@ -228,12 +240,14 @@ async fn serve(
     init_logs(production);
     let auth = Arc::new(auth(production)?);
     let rules = RuleSet::shipped()?;
-    if database.starts_with("postgres") {
-        bail!("PostgreSQL is not supported by this build yet; use sqlite://FILE");
-    }
-    let store = SqliteStore::open(database)
+    let store = AnyStore::open(database, pool)
         .await
-        .with_context(|| format!("opening {database}"))?;
+        .with_context(|| format!("opening the database {}", redact(database)))?;
+    tracing::info!(
+        backend = store.backend(),
+        max_connections = pool.max_connections,
+        "database open"
+    );
     let services = Services::new(store, rules, Arc::new(SystemClock));
     services
         .start_rule_sets(&RuleSetSource::shipped())
@@ -401,6 +415,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve {
             bind,
             database,
+            db_max_connections,
+            db_acquire_timeout_ms,
             rules,
             demo,
             production,
@@ -409,6 +425,10 @@ async fn main() -> anyhow::Result<()> {
             serve(
                 bind,
                 &database,
+                PoolSettings {
+                    max_connections: db_max_connections,
+                    acquire_timeout: std::time::Duration::from_millis(db_acquire_timeout_ms),
+                },
                 rules,
                 demo,
                 production || production_from_env(),
@@ -470,5 +490,19 @@ async fn main() -> anyhow::Result<()> {
             };
             rules_explain(&dir, &facts, language)
         }
+    }
+}
+
+/// A database URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
     }
 }

@@ -173,7 +173,8 @@ pub fn rules_dir() -> std::path::PathBuf {
         .join("rules")
 }
 
-/// Services over a fresh SQLite file with the demo landlord loaded, on 2026-11-24 10:00 UTC.
+/// Services with the demo landlord loaded, on 2026-11-24 10:00 UTC, over either store: the
+/// store suite is written once against [`db::Backend`] and run on both (`store_suite!`).
 pub mod db {
     use std::sync::Arc;
 
@@ -182,37 +183,100 @@ pub mod db {
     use tillval_engine::model::{OptionId, RentalObjectId, TenantId};
     use tillval_engine::rules::RuleSet;
     use tillval_engine::service::{FixedClock, Services};
-    use tillval_engine::store::SqliteStore;
+    use tillval_engine::store::{AnyStore, PgStore, PoolSettings, SqliteStore};
+    use tillval_engine::test_database::{TestDatabase, server_url};
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Backend {
+        Sqlite,
+        Postgres,
+    }
+
+    /// Where a test's database lives; gone when the test ends well.
+    pub enum Place {
+        Sqlite(tempfile::TempDir),
+        Postgres(TestDatabase),
+    }
 
     pub struct TestDb {
-        pub services: Services<SqliteStore>,
+        pub services: Services<AnyStore>,
         pub clock: Arc<FixedClock>,
-        pub path: std::path::PathBuf,
-        /// Removed (with the database) when the test ends.
-        pub dir: tempfile::TempDir,
+        pub place: Place,
     }
 
-    pub async fn open(dir: &std::path::Path, clock: Arc<FixedClock>) -> Services<SqliteStore> {
-        let store = SqliteStore::open(dir.join("tillval.db").to_str().unwrap())
-            .await
-            .unwrap();
-        Services::new(store, RuleSet::shipped().unwrap(), clock)
+    fn settings() -> PoolSettings {
+        // Small pools: many tests run at once against one server.
+        PoolSettings {
+            max_connections: 6,
+            acquire_timeout: std::time::Duration::from_secs(30),
+        }
     }
 
-    pub async fn demo_db() -> TestDb {
-        let dir = tempfile::tempdir().unwrap();
+    async fn open_at(place: &Place) -> AnyStore {
+        match place {
+            Place::Sqlite(dir) => {
+                SqliteStore::open_with(dir.path().join("tillval.db").to_str().unwrap(), settings())
+                    .await
+                    .unwrap()
+                    .into()
+            }
+            Place::Postgres(db) => PgStore::connect(&db.url, settings()).await.unwrap().into(),
+        }
+    }
+
+    /// An empty database on `backend`; `None` (printed) when PostgreSQL is not configured.
+    pub async fn empty_place(backend: Backend, test: &str) -> Option<Place> {
+        Some(match backend {
+            Backend::Sqlite => Place::Sqlite(tempfile::tempdir().unwrap()),
+            Backend::Postgres => {
+                Place::Postgres(TestDatabase::create(&server_url(test)?).await.unwrap())
+            }
+        })
+    }
+
+    /// The demo landlord on `backend`; `None` when the test is to be skipped.
+    pub async fn demo_db_on(backend: Backend, test: &str) -> Option<TestDb> {
+        let place = empty_place(backend, test).await?;
         let clock = Arc::new(FixedClock::new(
             Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0).unwrap(),
         ));
-        let services = open(dir.path(), clock.clone()).await;
+        let services = Services::new(
+            open_at(&place).await,
+            RuleSet::shipped().unwrap(),
+            clock.clone(),
+        );
         load_demo(&services, &demo(clock_today(&clock)).unwrap())
             .await
             .unwrap();
-        TestDb {
+        Some(TestDb {
             services,
             clock,
-            path: dir.path().join("tillval.db"),
-            dir,
+            place,
+        })
+    }
+
+    /// The demo landlord on SQLite.
+    pub async fn demo_db() -> TestDb {
+        demo_db_on(Backend::Sqlite, "demo_db").await.unwrap()
+    }
+
+    impl TestDb {
+        /// New services over the same database, as after a restart.
+        pub async fn reopen(&self) -> Services<AnyStore> {
+            Services::new(
+                open_at(&self.place).await,
+                RuleSet::shipped().unwrap(),
+                self.clock.clone(),
+            )
+        }
+
+        /// Closes the store and removes the database.
+        pub async fn finish(self) {
+            self.services.store().close().await;
+            match self.place {
+                Place::Sqlite(dir) => drop(dir),
+                Place::Postgres(db) => db.drop_database().await.unwrap(),
+            }
         }
     }
 
@@ -230,4 +294,28 @@ pub mod db {
     pub fn opt(id: &str) -> OptionId {
         OptionId::parse(id).unwrap()
     }
+}
+
+/// Runs each named `async fn(Backend)` of the calling file as two tests, `sqlite::NAME` and
+/// `postgres::NAME`: one suite, both stores.
+#[macro_export]
+macro_rules! store_suite {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::$name($crate::db::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::$name($crate::db::Backend::Postgres).await
+                }
+            )*
+        }
+    };
 }

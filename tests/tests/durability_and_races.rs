@@ -19,9 +19,11 @@ fn submit(version: i64, key: &str) -> SubmitRequest {
     }
 }
 
-#[tokio::test]
-async fn carts_and_cases_survive_closing_and_reopening_the_file() {
-    let db = demo_db().await;
+async fn carts_and_cases_survive_closing_and_reopening(backend: Backend) {
+    let Some(db) = demo_db_on(backend, "carts_and_cases_survive_closing_and_reopening").await
+    else {
+        return;
+    };
     let (anna, lgh) = (tenant("anna-svensson"), object("lgh-1002"));
     let s = &db.services;
     s.cart_add(&anna, &lgh, &opt("tm-bosch-serie6"), 1)
@@ -46,7 +48,7 @@ async fn carts_and_cases_survive_closing_and_reopening_the_file() {
     let case_before = s.case(&anna, &case.number).await.unwrap();
     s.store().close().await;
 
-    let reopened = open(db.dir.path(), db.clock.clone()).await;
+    let reopened = db.reopen().await;
     assert_eq!(reopened.cart(&anna, &lgh).await.unwrap(), cart_before);
     assert_eq!(
         reopened.case(&anna, &case.number).await.unwrap(),
@@ -64,13 +66,16 @@ async fn carts_and_cases_survive_closing_and_reopening_the_file() {
             .as_str(),
         "ONGOING_ORDER"
     );
+    db.finish().await;
 }
 
 /// 50 tenants sharing one apartment each have the same-key dishwasher in their cart and send
 /// at once: exactly one case, 49 typed refusals, nothing half-written.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn fifty_conflicting_submits_make_exactly_one_case() {
-    let db = demo_db().await;
+async fn fifty_conflicting_submits_make_exactly_one_case(backend: Backend) {
+    let Some(db) = demo_db_on(backend, "fifty_conflicting_submits_make_exactly_one_case").await
+    else {
+        return;
+    };
     let s = db.services.clone();
     let lgh = object("lgh-1001");
     let tenants: Vec<TenantId> = (0..50)
@@ -146,12 +151,19 @@ async fn fifty_conflicting_submits_make_exactly_one_case() {
     assert_eq!(cases, 1);
     assert_eq!(winner.lines.len(), 1);
     assert_eq!(s.cart(&winner.tenant, &lgh).await.unwrap().article_count, 0);
+    db.finish().await;
 }
 
 /// The store alone settles the race even when both requests decided before either wrote.
-#[tokio::test]
-async fn the_order_lock_constraint_refuses_the_second_of_two_plans() {
-    let db = demo_db().await;
+async fn the_order_lock_constraint_refuses_the_second_of_two_plans(backend: Backend) {
+    let Some(db) = demo_db_on(
+        backend,
+        "the_order_lock_constraint_refuses_the_second_of_two_plans",
+    )
+    .await
+    else {
+        return;
+    };
     let s = &db.services;
     let lgh = object("lgh-1001");
     let (first, second) = (tenant("plan-first"), tenant("plan-second"));
@@ -210,12 +222,14 @@ async fn the_order_lock_constraint_refuses_the_second_of_two_plans() {
         "rolled back whole"
     );
     assert_eq!(s.cart(&second, &lgh).await.unwrap().article_count, 1);
+    db.finish().await;
 }
 
 /// Two adds on one key at once for one cart: the cart-key constraint keeps one.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_adds_on_one_key_leave_one_line() {
-    let db = demo_db().await;
+async fn concurrent_adds_on_one_key_leave_one_line(backend: Backend) {
+    let Some(db) = demo_db_on(backend, "concurrent_adds_on_one_key_leave_one_line").await else {
+        return;
+    };
     let (anna, lgh) = (tenant("anna-svensson"), object("lgh-1002"));
     let options = [
         "dm-bosch-serie4",
@@ -242,4 +256,12 @@ async fn concurrent_adds_on_one_key_leave_one_line() {
     }
     assert_eq!(ok, 1);
     assert_eq!(db.services.cart(&anna, &lgh).await.unwrap().lines.len(), 1);
+    db.finish().await;
 }
+
+tillval_tests::store_suite!(
+    carts_and_cases_survive_closing_and_reopening,
+    fifty_conflicting_submits_make_exactly_one_case,
+    the_order_lock_constraint_refuses_the_second_of_two_plans,
+    concurrent_adds_on_one_key_leave_one_line,
+);

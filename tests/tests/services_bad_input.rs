@@ -5,11 +5,11 @@ use tillval_engine::cases::{CaseNumber, CaseStatus};
 use tillval_engine::checkout::{IdempotencyKey, SubmitRequest};
 use tillval_engine::model::Currency;
 use tillval_engine::service::{RefusalCode, ServiceError, Services};
-use tillval_engine::store::SqliteStore;
+use tillval_engine::store::AnyStore;
 use tillval_tests::db::*;
 
 /// Everything the tests could change, for before/after comparisons.
-async fn state(s: &Services<SqliteStore>) -> String {
+async fn state(s: &Services<AnyStore>) -> String {
     let mut out = String::new();
     for (t, o) in [
         ("anna-svensson", "lgh-1002"),
@@ -37,9 +37,15 @@ fn request(version: i64) -> SubmitRequest {
     }
 }
 
-#[tokio::test]
-async fn every_bad_input_is_a_typed_error_and_changes_nothing() {
-    let db = demo_db().await;
+async fn every_bad_input_is_a_typed_error_and_changes_nothing(backend: Backend) {
+    let Some(db) = demo_db_on(
+        backend,
+        "every_bad_input_is_a_typed_error_and_changes_nothing",
+    )
+    .await
+    else {
+        return;
+    };
     let s = &db.services;
     let (anna, lgh) = (tenant("anna-svensson"), object("lgh-1002"));
     let (eva, eva_lgh) = (tenant("eva-nilsson"), object("lgh-2004"));
@@ -234,4 +240,7 @@ async fn every_bad_input_is_a_typed_error_and_changes_nothing() {
     ));
 
     assert_eq!(state(s).await, before, "nothing changed");
+    db.finish().await;
 }
+
+tillval_tests::store_suite!(every_bad_input_is_a_typed_error_and_changes_nothing,);

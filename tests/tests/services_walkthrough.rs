@@ -26,9 +26,15 @@ fn refusal(result: Result<impl std::fmt::Debug, ServiceError>) -> (RefusalCode, 
     }
 }
 
-#[tokio::test]
-async fn the_free_tenant_orders_a_dishwasher_and_spotlights() {
-    let db = demo_db().await;
+async fn the_free_tenant_orders_a_dishwasher_and_spotlights(backend: Backend) {
+    let Some(db) = demo_db_on(
+        backend,
+        "the_free_tenant_orders_a_dishwasher_and_spotlights",
+    )
+    .await
+    else {
+        return;
+    };
     let s = &db.services;
     let (anna, lgh) = (tenant("anna-svensson"), object("lgh-1002"));
 
@@ -198,11 +204,18 @@ async fn the_free_tenant_orders_a_dishwasher_and_spotlights() {
             to: CaseStatus::Cancelled
         }
     ));
+    db.finish().await;
 }
 
-#[tokio::test]
-async fn an_installed_add_on_blocks_its_key_until_its_fee_is_paid() {
-    let db = demo_db().await;
+async fn an_installed_add_on_blocks_its_key_until_its_fee_is_paid(backend: Backend) {
+    let Some(db) = demo_db_on(
+        backend,
+        "an_installed_add_on_blocks_its_key_until_its_fee_is_paid",
+    )
+    .await
+    else {
+        return;
+    };
     let s = &db.services;
     let (anna, lgh) = (tenant("anna-svensson"), object("lgh-1002"));
     s.cart_add(&anna, &lgh, &opt("golv-klinker-gra-kitchen"), 1)
@@ -264,11 +277,18 @@ async fn an_installed_add_on_blocks_its_key_until_its_fee_is_paid() {
             .status,
         OptionStatus::Available
     );
+    db.finish().await;
 }
 
-#[tokio::test]
-async fn the_demo_tenants_show_their_cases_from_the_database() {
-    let db = demo_db().await;
+async fn the_demo_tenants_show_their_cases_from_the_database(backend: Backend) {
+    let Some(db) = demo_db_on(
+        backend,
+        "the_demo_tenants_show_their_cases_from_the_database",
+    )
+    .await
+    else {
+        return;
+    };
     let s = &db.services;
     let (_, view) = s
         .catalogue_view(&tenant("bertil-lind"), &object("lgh-1004"))
@@ -324,11 +344,18 @@ async fn the_demo_tenants_show_their_cases_from_the_database() {
         4
     );
     assert_eq!(s.ledger_fees(&tenant("david-ek")).await.unwrap().len(), 1);
+    db.finish().await;
 }
 
-#[tokio::test]
-async fn a_debt_that_appears_after_adding_is_a_cart_problem_and_stops_sending() {
-    let db = demo_db().await;
+async fn a_debt_that_appears_after_adding_is_a_cart_problem_and_stops_sending(backend: Backend) {
+    let Some(db) = demo_db_on(
+        backend,
+        "a_debt_that_appears_after_adding_is_a_cart_problem_and_stops_sending",
+    )
+    .await
+    else {
+        return;
+    };
     let s = &db.services;
     let (anna, lgh) = (tenant("anna-svensson"), object("lgh-1002"));
     s.cart_add(&anna, &lgh, &opt("tm-miele-w1"), 1)
@@ -360,11 +387,13 @@ async fn a_debt_that_appears_after_adding_is_a_cart_problem_and_stops_sending() 
             .await
             .is_ok()
     );
+    db.finish().await;
 }
 
-#[tokio::test]
-async fn cases_page_newest_first_with_a_status_filter() {
-    let db = demo_db().await;
+async fn cases_page_newest_first_with_a_status_filter(backend: Backend) {
+    let Some(db) = demo_db_on(backend, "cases_page_newest_first_with_a_status_filter").await else {
+        return;
+    };
     let s = &db.services;
     let (anna, lgh) = (tenant("anna-svensson"), object("lgh-1002"));
     let terms = s.terms().await.unwrap();
@@ -410,4 +439,13 @@ async fn cases_page_newest_first_with_a_status_filter() {
         .unwrap();
     assert_eq!(cancelled.cases.len(), 1);
     assert_eq!(cancelled.cases[0].number, numbers[1]);
+    db.finish().await;
 }
+
+tillval_tests::store_suite!(
+    the_free_tenant_orders_a_dishwasher_and_spotlights,
+    an_installed_add_on_blocks_its_key_until_its_fee_is_paid,
+    the_demo_tenants_show_their_cases_from_the_database,
+    a_debt_that_appears_after_adding_is_a_cart_problem_and_stops_sending,
+    cases_page_newest_first_with_a_status_filter,
+);

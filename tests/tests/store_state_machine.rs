@@ -12,7 +12,8 @@ use tillval_engine::checkout::{IdempotencyKey, SubmitRequest, Terms};
 use tillval_engine::model::*;
 use tillval_engine::rules::RuleSet;
 use tillval_engine::service::{FixedClock, RefusalCode, ServiceError, Services};
-use tillval_engine::store::{SqliteStore, Store, TenantRecord};
+use tillval_engine::store::{AnyStore, PgStore, PoolSettings, SqliteStore, Store, TenantRecord};
+use tillval_engine::test_database::{TestDatabase, server_url};
 
 /// (id, category, space, monthly öre, fee öre, piece max)
 type OptionRow = (
@@ -270,8 +271,24 @@ where
     T::try_from(s.to_owned()).unwrap()
 }
 
-async fn setup() -> Services<SqliteStore> {
-    let store = SqliteStore::in_memory().await.unwrap();
+/// The store for one sequence: a private in-memory SQLite, or the PostgreSQL test database
+/// emptied.
+async fn fresh_store(postgres: Option<&TestDatabase>) -> AnyStore {
+    match postgres {
+        None => SqliteStore::in_memory().await.unwrap().into(),
+        Some(db) => {
+            db.reset().await.unwrap();
+            let settings = PoolSettings {
+                max_connections: 2,
+                ..PoolSettings::default()
+            };
+            PgStore::connect(&db.url, settings).await.unwrap().into()
+        }
+    }
+}
+
+async fn setup(postgres: Option<&TestDatabase>) -> Services<AnyStore> {
+    let store = fresh_store(postgres).await;
     let clock = Arc::new(FixedClock::new(
         Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap(),
     ));
@@ -360,8 +377,8 @@ async fn setup() -> Services<SqliteStore> {
     services
 }
 
-async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
-    let s = setup().await;
+async fn run(ops: Vec<Op>, postgres: Option<&TestDatabase>) -> Result<(), TestCaseError> {
+    let s = setup(postgres).await;
     let (t, o): (TenantId, RentalObjectId) = (id("t1"), id("o1"));
     let mut model = Model::default();
     let mut installed = 0;
@@ -539,6 +556,7 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
         );
     }
     INSTALLS.fetch_add(installed, std::sync::atomic::Ordering::Relaxed);
+    s.store().close().await;
     Ok(())
 }
 
@@ -546,14 +564,35 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
 /// that the generator reaches the end of the lifecycle, not only its start.
 static INSTALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(96))]
 
     #[test]
-    fn the_store_follows_the_model(ops in prop::collection::vec(arb_op(), 1..40)) {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        runtime.block_on(run(ops))?;
+    fn the_sqlite_store_follows_the_model(ops in prop::collection::vec(arb_op(), 1..40)) {
+        runtime().block_on(run(ops, None))?;
     }
+}
+
+/// The same property on PostgreSQL: one database for the run, emptied before each sequence.
+#[test]
+fn the_postgres_store_follows_the_model() {
+    let Some(server) = server_url("the_postgres_store_follows_the_model") else {
+        return;
+    };
+    let db = runtime().block_on(TestDatabase::create(&server)).unwrap();
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(96));
+    let result = runner.run(&prop::collection::vec(arb_op(), 1..40), |ops| {
+        runtime().block_on(run(ops, Some(&db)))
+    });
+    runtime().block_on(db.drop_database()).unwrap();
+    result.unwrap();
 }
 
 #[test]
@@ -567,7 +606,7 @@ fn the_generator_reaches_installation() {
     let before = INSTALLS.load(std::sync::atomic::Ordering::Relaxed);
     runner
         .run(&prop::collection::vec(arb_op(), 20..40), |ops| {
-            runtime.block_on(run(ops))
+            runtime.block_on(run(ops, None))
         })
         .unwrap();
     let installs = INSTALLS.load(std::sync::atomic::Ordering::Relaxed) - before;

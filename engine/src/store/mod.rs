@@ -4,15 +4,22 @@
 //! rental object and key, one cart line per key, one case per idempotency key), not by the
 //! rules. Only the store writes.
 //!
-//! Nothing in the trait is SQLite's: PostgreSQL implements the same operations.
+//! Nothing in the trait is SQLite's: PostgreSQL implements the same operations, and
+//! [`AnyStore`] is either, chosen by the database URL.
 
+mod any;
+mod pg;
+mod rows;
 mod sqlite;
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+pub use any::AnyStore;
+pub use pg::PgStore;
 pub use sqlite::SqliteStore;
 
 use crate::cases::{Actor, Case, CaseNumber, CasePage, CaseStatus};
@@ -59,6 +66,40 @@ impl From<crate::model::ModelError> for StoreError {
     fn from(error: crate::model::ModelError) -> Self {
         StoreError::Corrupt(error.to_string())
     }
+}
+
+/// How many connections a store keeps, and how long a request waits for one before it fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        PoolSettings {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// A change another node made to what this node caches or streams, as the store heard it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreChange {
+    /// A property's catalogue changed: drop its cached copy.
+    Catalogue { property: PropertyId },
+    /// Another rule set became active: load it.
+    RuleSet,
+    /// A case changed status: tell its tenant's subscriptions.
+    CaseStatus {
+        tenant: TenantId,
+        number: CaseNumber,
+        status: CaseStatus,
+        at: DateTime<Utc>,
+    },
+    /// Changes may have been lost (the listener's connection dropped): drop every cache.
+    Missed,
 }
 
 /// A tenant as the store knows them.
@@ -171,6 +212,12 @@ pub trait Ledger: Send + Sync {
 
 /// What the store is asked to do. See the module docs.
 pub trait Store: Ledger + Clone + Send + Sync + std::fmt::Debug + 'static {
+    /// Changes made by other nodes on the same database; `None` for a store that only this
+    /// process writes (SQLite).
+    fn changes(&self) -> Option<tokio::sync::broadcast::Receiver<StoreChange>> {
+        None
+    }
+
     // Tenants and apartments (S1).
     fn tenant(
         &self,

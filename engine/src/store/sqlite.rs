@@ -2,7 +2,7 @@
 //! order survives a power cut), a busy timeout, and `BEGIN IMMEDIATE` for every write so that
 //! two writers never deadlock upgrading a read lock.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,15 +11,17 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqliteConnection, SqlitePool};
 
+use super::rows::{SnapshotRow, actor_text, assemble_snapshot, corrupt, details_from, money};
 use super::{
-    Fee, Snapshot, Store, StoreError, StoredCart, SubmitOutcome, SubmitPlan, TenantRecord,
+    Fee, PoolSettings, Snapshot, Store, StoreError, StoredCart, SubmitOutcome, SubmitPlan,
+    TenantRecord,
 };
 use crate::cases::{Actor, Case, CaseLine, CaseNumber, CasePage, CaseStatus, HistoryEntry};
-use crate::checkout::{CheckoutDetails, IdempotencyKey, PhoneNumber, Terms};
+use crate::checkout::{CheckoutDetails, IdempotencyKey, Terms};
 use crate::model::{
     AddOnOption, AddOnOptionRecord, Cart, CartLine, Catalogue, CatalogueRecord, Category,
-    CategoryId, Currency, LockKey, Money, OngoingOrder, OptionId, Picture, PropertyId, Quantity,
-    RentalObject, RentalObjectId, RentalObjectRecord, Space, SpaceId, TenantFacts, TenantId, Unit,
+    CategoryId, Currency, LockKey, Money, OptionId, Picture, PropertyId, Quantity, RentalObject,
+    RentalObjectId, RentalObjectRecord, Space, SpaceId, TenantId, Unit,
 };
 
 #[derive(Debug, Clone)]
@@ -31,25 +33,15 @@ fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
 }
 
-fn money(amount: i64, currency: &str) -> Result<Money, StoreError> {
-    Ok(Money::from_minor(amount, Currency::parse(currency)?)?)
-}
-
-fn corrupt(what: &str) -> StoreError {
-    StoreError::Corrupt(what.to_owned())
-}
-
-fn actor_text(actor: Actor) -> &'static str {
-    match actor {
-        Actor::Tenant => "tenant",
-        Actor::Staff => "staff",
-    }
-}
-
 impl SqliteStore {
     /// Opens (creating if need be) the database at `url` (`sqlite://tillval.db`, or a path) and
     /// brings its schema up to date.
     pub async fn open(url: &str) -> Result<SqliteStore, StoreError> {
+        SqliteStore::open_with(url, PoolSettings::default()).await
+    }
+
+    /// [`SqliteStore::open`] with the pool's size and wait.
+    pub async fn open_with(url: &str, settings: PoolSettings) -> Result<SqliteStore, StoreError> {
         let options = if url.starts_with("sqlite:") {
             SqliteConnectOptions::from_str(url)?
         } else {
@@ -62,8 +54,8 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .acquire_timeout(Duration::from_secs(30))
+            .max_connections(settings.max_connections)
+            .acquire_timeout(settings.acquire_timeout)
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/sqlite")
@@ -252,18 +244,6 @@ impl SqliteStore {
         .await?;
         row.map(|r| fee_from(&r)).transpose()
     }
-}
-
-fn details_from(
-    phone: Option<String>,
-    date: Option<NaiveDate>,
-    message: String,
-) -> Result<CheckoutDetails, StoreError> {
-    Ok(CheckoutDetails {
-        contact_phone: phone.map(|p| PhoneNumber::parse(&p)).transpose()?,
-        preferred_date: date,
-        message,
-    })
 }
 
 async fn insert_option(
@@ -548,98 +528,20 @@ impl Store for SqliteStore {
         .fetch_all(&self.pool)
         .await?;
 
-        let mut enabled = false;
-        let mut currency = Currency::SEK;
-        let mut debt: Option<Money> = None;
-        let mut ongoing_orders = BTreeMap::new();
-        let mut unpaid: Vec<(String, Money)> = Vec::new();
-        let mut monthly: Vec<(String, i64, i64)> = Vec::new();
-        let mut co_tenants = Vec::new();
-        let mut lines: Vec<(i64, CartLine)> = Vec::new();
-        let mut details = CheckoutDetails::default();
-        for row in &rows {
-            let text = |i: usize| row.try_get::<Option<String>, _>(i);
-            let number = |i: usize| row.try_get::<Option<i64>, _>(i);
-            let required = |value: Option<String>| value.ok_or_else(|| corrupt("snapshot"));
-            match row.try_get::<String, _>(0)?.as_str() {
-                "enabled" => enabled = number(4)?.unwrap_or(0) != 0,
-                "currency" => currency = Currency::parse(&required(text(1)?)?)?,
-                "debt" => debt = Some(money(number(4)?.unwrap_or(0), &required(text(1)?)?)?),
-                "ongoing" => {
-                    let key = LockKey::parse(required(text(1)?)?)?;
-                    ongoing_orders.insert(
-                        key,
-                        OngoingOrder {
-                            case_number: required(text(2)?)?,
-                        },
-                    );
-                }
-                "unpaid" => unpaid.push((
-                    required(text(2)?)?,
-                    money(number(4)?.unwrap_or(0), &required(text(1)?)?)?,
-                )),
-                "active" => monthly.push((
-                    required(text(1)?)?,
-                    number(4)?.unwrap_or(0),
-                    number(5)?.unwrap_or(0),
-                )),
-                "co_tenant" => co_tenants.push(TenantId::parse(required(text(1)?)?)?),
-                "line" => lines.push((
-                    number(5)?.unwrap_or(0),
-                    CartLine {
-                        option: OptionId::parse(required(text(1)?)?)?,
-                        quantity: Quantity::new(number(4)?.unwrap_or(0))?,
-                    },
-                )),
-                "details" => {
-                    let date = text(2)?
-                        .map(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d"))
-                        .transpose()
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                    details = details_from(text(1)?, date, text(3)?.unwrap_or_default())?;
-                }
-                other => return Err(StoreError::Corrupt(format!("snapshot row {other}"))),
-            }
-        }
-        let mut unpaid_fees: BTreeMap<LockKey, Money> = BTreeMap::new();
-        for (keys, remaining) in unpaid {
-            let keys: Vec<LockKey> =
-                serde_json::from_str(&keys).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            for key in keys {
-                let total = match unpaid_fees.get(&key) {
-                    Some(sum) => sum.checked_add(remaining)?,
-                    None => remaining,
-                };
-                unpaid_fees.insert(key, total);
-            }
-        }
-        let mut active_monthly_total = Money::zero(currency);
-        for (line_currency, price, quantity) in monthly {
-            let quantity = u32::try_from(quantity).map_err(|_| corrupt("quantity"))?;
-            active_monthly_total = active_monthly_total
-                .checked_add(money(price, &line_currency)?.checked_mul(quantity)?)?;
-        }
-        co_tenants.sort();
-        lines.sort_by_key(|(seq, _)| *seq);
-        let cart = Cart::with_lines(
-            tenant.clone(),
-            object.id().clone(),
-            lines.into_iter().map(|(_, l)| l).collect(),
-        )?;
-        Ok(Snapshot {
-            facts: TenantFacts {
-                tenant: tenant.clone(),
-                rental_object: object,
-                ordering_enabled: enabled,
-                debt: debt.unwrap_or(Money::zero(currency)),
-                ongoing_orders,
-                unpaid_fees,
-                active_monthly_total,
-                co_tenants,
-                today,
-            },
-            cart: StoredCart { cart, details },
-        })
+        let rows = rows
+            .iter()
+            .map(|row| {
+                Ok(SnapshotRow {
+                    kind: row.try_get(0)?,
+                    t1: row.try_get(1)?,
+                    t2: row.try_get(2)?,
+                    t3: row.try_get(3)?,
+                    n1: row.try_get(4)?,
+                    n2: row.try_get(5)?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        assemble_snapshot(rows, tenant, object, today)
     }
 
     async fn catalogue(&self, property: &PropertyId) -> Result<Option<Catalogue>, StoreError> {

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use tillval_engine::demo::{demo, load_demo};
 use tillval_engine::rules::RuleSet;
 use tillval_engine::service::{Services, SystemClock};
-use tillval_engine::store::SqliteStore;
+use tillval_engine::store::{AnyStore, SqliteStore};
 use tillval_graphql::auth::{Auth, Role};
 use tillval_graphql::{AppState, build_schema, router};
 
@@ -35,9 +35,11 @@ pub async fn start() -> TestServer {
 
 pub async fn start_with(production: bool) -> TestServer {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path().join("t.db").to_str().unwrap())
-        .await
-        .unwrap();
+    let store = AnyStore::from(
+        SqliteStore::open(dir.path().join("t.db").to_str().unwrap())
+            .await
+            .unwrap(),
+    );
     let services = Services::new(store, RuleSet::shipped().unwrap(), Arc::new(SystemClock));
     services
         .start_rule_sets(&tillval_engine::rules::RuleSetSource::shipped())

@@ -1,0 +1,1565 @@
+//! The store on PostgreSQL, for several nodes on one database. Every write is one
+//! transaction at READ COMMITTED; what SQLite settles by having one writer, this store settles
+//! by row locks (`FOR UPDATE` on the cart, the case and the fee it changes) and by the same
+//! constraints (one order lock per rental object and key, one cart line per key, one case per
+//! idempotency key). Case numbers come from a sequence.
+//!
+//! Writes that other nodes cache (catalogues, rule sets) or stream (case status) send a
+//! `NOTIFY` in their transaction, so it is delivered only if they commit; every node's
+//! listener turns it into a [`StoreChange`].
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
+use sqlx::{PgConnection, PgPool, Row};
+use tokio::sync::broadcast;
+
+use super::rows::{SnapshotRow, actor_text, assemble_snapshot, corrupt, details_from, money};
+use super::{
+    Fee, PoolSettings, Snapshot, Store, StoreChange, StoreError, StoredCart, SubmitOutcome,
+    SubmitPlan, TenantRecord,
+};
+use crate::cases::{Actor, Case, CaseLine, CaseNumber, CasePage, CaseStatus, HistoryEntry};
+use crate::checkout::{CheckoutDetails, IdempotencyKey, Terms};
+use crate::model::{
+    AddOnOption, AddOnOptionRecord, Cart, CartLine, Catalogue, CatalogueRecord, Category,
+    CategoryId, Currency, LockKey, Money, OptionId, Picture, PropertyId, Quantity, RentalObject,
+    RentalObjectId, RentalObjectRecord, Space, SpaceId, TenantId, Unit,
+};
+
+/// The channel every node listens on.
+const CHANNEL: &str = "tillval_changes";
+
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+    /// This process's id in notifications, so a node skips what it sent itself (it has
+    /// already acted on it).
+    node: Arc<str>,
+    changes: broadcast::Sender<StoreChange>,
+}
+
+fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
+}
+
+/// A notification's payload.
+#[derive(Debug, Serialize, Deserialize)]
+struct Notice {
+    node: String,
+    #[serde(flatten)]
+    change: NoticeChange,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum NoticeChange {
+    Catalogue {
+        property: String,
+    },
+    RuleSet,
+    CaseStatus {
+        tenant: String,
+        number: String,
+        status: String,
+        at: DateTime<Utc>,
+    },
+}
+
+impl NoticeChange {
+    fn into_change(self) -> Option<StoreChange> {
+        Some(match self {
+            NoticeChange::Catalogue { property } => StoreChange::Catalogue {
+                property: PropertyId::parse(property).ok()?,
+            },
+            NoticeChange::RuleSet => StoreChange::RuleSet,
+            NoticeChange::CaseStatus {
+                tenant,
+                number,
+                status,
+                at,
+            } => StoreChange::CaseStatus {
+                tenant: TenantId::parse(tenant).ok()?,
+                number: CaseNumber::parse(&number)?,
+                status: CaseStatus::parse(&status)?,
+                at,
+            },
+        })
+    }
+}
+
+/// Sends `change` to every node when the transaction on `conn` commits.
+async fn notify(
+    conn: &mut PgConnection,
+    node: &str,
+    change: NoticeChange,
+) -> Result<(), StoreError> {
+    let payload = serde_json::to_string(&Notice {
+        node: node.to_owned(),
+        change,
+    })
+    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(CHANNEL)
+        .bind(payload)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Listens for other nodes' changes until the pool is closed. A lost connection is
+/// re-established with a growing pause, and every (re)connection is announced as
+/// `StoreChange::Missed`: what was sent while nobody listened is gone, so caches must go too.
+async fn listen(pool: PgPool, node: Arc<str>, changes: broadcast::Sender<StoreChange>) {
+    let mut pause = Duration::from_millis(100);
+    let mut first = true;
+    while !pool.is_closed() {
+        let listener = async {
+            let mut listener = PgListener::connect_with(&pool).await?;
+            listener.listen(CHANNEL).await?;
+            Ok::<_, sqlx::Error>(listener)
+        }
+        .await;
+        let mut listener = match listener {
+            Ok(listener) => listener,
+            Err(error) => {
+                if pool.is_closed() {
+                    return;
+                }
+                tracing::warn!(%error, pause_ms = pause.as_millis() as u64, "change listener cannot connect");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(5));
+                continue;
+            }
+        };
+        if !first {
+            tracing::info!("change listener reconnected; caches dropped");
+        }
+        first = false;
+        pause = Duration::from_millis(100);
+        let _ = changes.send(StoreChange::Missed);
+        loop {
+            match listener.try_recv().await {
+                Ok(Some(notification)) => {
+                    let notice: Notice = match serde_json::from_str(notification.payload()) {
+                        Ok(notice) => notice,
+                        Err(error) => {
+                            tracing::warn!(%error, "unreadable change notification");
+                            continue;
+                        }
+                    };
+                    if *notice.node == *node {
+                        continue;
+                    }
+                    if let Some(change) = notice.change.into_change() {
+                        // No receiver (no services yet) is not an error.
+                        let _ = changes.send(change);
+                    }
+                }
+                Ok(None) => {
+                    // sqlx reconnected already; changes in between may be lost.
+                    tracing::warn!("change listener lost its connection; caches dropped");
+                    let _ = changes.send(StoreChange::Missed);
+                }
+                Err(error) => {
+                    if !pool.is_closed() {
+                        tracing::warn!(%error, "change listener failed; reconnecting");
+                        let _ = changes.send(StoreChange::Missed);
+                    }
+                    break;
+                }
+            }
+        }
+    }
+}
+
+impl PgStore {
+    /// Connects to the database at `url` (`postgres://user@host:5432/db`), brings its schema up
+    /// to date and starts listening for other nodes' changes.
+    pub async fn connect(url: &str, settings: PoolSettings) -> Result<PgStore, StoreError> {
+        let options: PgConnectOptions = url.parse()?;
+        let options = options.application_name("tillval");
+        let pool = PgPoolOptions::new()
+            .max_connections(settings.max_connections)
+            .acquire_timeout(settings.acquire_timeout)
+            // A node survives a database restart: a dead connection is found and replaced
+            // before it is handed out.
+            .test_before_acquire(true)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations/postgres")
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Database(e.to_string()))?;
+        let node: Arc<str> = uuid::Uuid::new_v4().to_string().into();
+        let (changes, _) = broadcast::channel(1024);
+        tokio::spawn(listen(pool.clone(), node.clone(), changes.clone()));
+        Ok(PgStore {
+            pool,
+            node,
+            changes,
+        })
+    }
+
+    /// Closes every connection; waits for them to finish.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn load_rental_object(
+        conn: &mut PgConnection,
+        id: &str,
+    ) -> Result<Option<RentalObject>, StoreError> {
+        let Some(row) = sqlx::query(
+            "SELECT id, property_id, address, building_year, rooms, area_sqm FROM rental_objects WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let spaces = sqlx::query(
+            "SELECT space_id, name FROM spaces WHERE rental_object_id = $1 ORDER BY position",
+        )
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|s| {
+            Ok(Space {
+                id: SpaceId::parse(s.try_get::<String, _>(0)?)?,
+                name: s.try_get(1)?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+        let record = RentalObjectRecord {
+            id: RentalObjectId::parse(row.try_get::<String, _>(0)?)?,
+            property: PropertyId::parse(row.try_get::<String, _>(1)?)?,
+            address: row.try_get(2)?,
+            building_year: row.try_get(3)?,
+            rooms: u8::try_from(row.try_get::<i64, _>(4)?).map_err(|_| corrupt("rooms"))?,
+            area_sqm: u32::try_from(row.try_get::<i64, _>(5)?).map_err(|_| corrupt("area"))?,
+            spaces,
+        };
+        Ok(Some(RentalObject::try_from(record)?))
+    }
+
+    /// Locks the cart row (if there is one) until the transaction ends: every write to a cart
+    /// and every submit of it takes this lock first, so they run one at a time per cart.
+    async fn lock_cart(
+        conn: &mut PgConnection,
+        tenant: &TenantId,
+        object: &RentalObjectId,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "SELECT 1 FROM carts WHERE tenant_id = $1 AND rental_object_id = $2 FOR UPDATE",
+        )
+        .bind(tenant.as_str())
+        .bind(object.as_str())
+        .fetch_optional(&mut *conn)
+        .await?;
+        Ok(())
+    }
+
+    async fn load_cart(
+        conn: &mut PgConnection,
+        tenant: &TenantId,
+        object: &RentalObjectId,
+    ) -> Result<StoredCart, StoreError> {
+        let lines = sqlx::query(
+            "SELECT option_id, quantity FROM cart_lines WHERE tenant_id = $1 AND rental_object_id = $2 ORDER BY seq",
+        )
+        .bind(tenant.as_str())
+        .bind(object.as_str())
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(CartLine {
+                option: OptionId::parse(r.try_get::<String, _>(0)?)?,
+                quantity: Quantity::new(r.try_get(1)?)?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+        let details = sqlx::query(
+            "SELECT contact_phone, preferred_date, message FROM carts WHERE tenant_id = $1 AND rental_object_id = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(object.as_str())
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|r| details_from(r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))
+        .transpose()?
+        .unwrap_or_default();
+        Ok(StoredCart {
+            cart: Cart::with_lines(tenant.clone(), object.clone(), lines)?,
+            details,
+        })
+    }
+
+    async fn load_case(conn: &mut PgConnection, id: i64) -> Result<Option<Case>, StoreError> {
+        let Some(row) = sqlx::query(
+            "SELECT id, number, tenant_id, rental_object_id, status, terms_version, contact_phone, preferred_date, \
+             message, created_at, updated_at FROM cases WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let lines = sqlx::query(
+            "SELECT option_id, option_name, category_id, space_id, lock_keys, quantity, monthly_price, one_time_fee, \
+             currency FROM case_lines WHERE case_id = $1 ORDER BY seq",
+        )
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|l| {
+            let currency: String = l.try_get(8)?;
+            let keys: Vec<LockKey> =
+                serde_json::from_str(&l.try_get::<String, _>(4)?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            Ok(CaseLine {
+                option: OptionId::parse(l.try_get::<String, _>(0)?)?,
+                option_name: l.try_get(1)?,
+                category: CategoryId::parse(l.try_get::<String, _>(2)?)?,
+                space: SpaceId::parse(l.try_get::<String, _>(3)?)?,
+                keys,
+                quantity: Quantity::new(l.try_get(5)?)?,
+                monthly_price: money(l.try_get(6)?, &currency)?,
+                one_time_fee: money(l.try_get(7)?, &currency)?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+        let history = sqlx::query(
+            "SELECT status, actor, at FROM case_history WHERE case_id = $1 ORDER BY seq",
+        )
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|h| {
+            let status = CaseStatus::parse(&h.try_get::<String, _>(0)?)
+                .ok_or_else(|| corrupt("history status"))?;
+            let actor = match h.try_get::<String, _>(1)?.as_str() {
+                "tenant" => Actor::Tenant,
+                "staff" => Actor::Staff,
+                _ => return Err(corrupt("history actor")),
+            };
+            Ok(HistoryEntry {
+                status,
+                actor,
+                at: h.try_get(2)?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(Some(Case {
+            id: row.try_get(0)?,
+            number: CaseNumber::parse(&row.try_get::<String, _>(1)?)
+                .ok_or_else(|| corrupt("case number"))?,
+            tenant: TenantId::parse(row.try_get::<String, _>(2)?)?,
+            rental_object: RentalObjectId::parse(row.try_get::<String, _>(3)?)?,
+            status: CaseStatus::parse(&row.try_get::<String, _>(4)?)
+                .ok_or_else(|| corrupt("case status"))?,
+            terms_version: row.try_get(5)?,
+            details: details_from(row.try_get(6)?, row.try_get(7)?, row.try_get(8)?)?,
+            lines,
+            history,
+            created_at: row.try_get(9)?,
+            updated_at: row.try_get(10)?,
+        }))
+    }
+
+    async fn load_fee(conn: &mut PgConnection, id: i64) -> Result<Option<Fee>, StoreError> {
+        let row = sqlx::query(
+            "SELECT f.id, f.tenant_id, f.rental_object_id, c.number, f.option_id, f.lock_keys, f.amount, f.paid, \
+             f.currency FROM ledger_fees f JOIN cases c ON c.id = f.case_id WHERE f.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        row.map(|r| fee_from(&r)).transpose()
+    }
+}
+
+async fn insert_option(
+    conn: &mut PgConnection,
+    property: &str,
+    option: &AddOnOption,
+) -> Result<(), StoreError> {
+    let (kind, max) = match option.unit() {
+        Unit::Piece { max } => ("piece", max.get()),
+        Unit::Single => ("single", 1),
+    };
+    sqlx::query(
+        "INSERT INTO options (property_id, id, category_id, space_id, name, description, monthly_price, \
+         one_time_fee, currency, unit_kind, unit_max, position) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(property)
+    .bind(option.id().as_str())
+    .bind(option.category().as_str())
+    .bind(option.space().as_str())
+    .bind(option.name())
+    .bind(option.description())
+    .bind(option.monthly_price().minor())
+    .bind(option.one_time_fee().minor())
+    .bind(option.currency().code())
+    .bind(kind)
+    .bind(i64::from(max))
+    .bind(i64::from(option.position()))
+    .execute(&mut *conn)
+    .await?;
+    for (seq, picture) in option.pictures().iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO option_pictures (property_id, option_id, seq, thumbnail, large, alt) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(property)
+        .bind(option.id().as_str())
+        .bind(seq as i64)
+        .bind(&picture.thumbnail)
+        .bind(&picture.large)
+        .bind(&picture.alt)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn activate(
+    conn: &mut PgConnection,
+    version: i64,
+    by: &str,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO active_rule_set (id, version, activated_by, activated_at) VALUES (1, $1, $2, $3) \
+         ON CONFLICT (id) DO UPDATE SET version = excluded.version, activated_by = excluded.activated_by, \
+         activated_at = excluded.activated_at",
+    )
+    .bind(version)
+    .bind(by)
+    .bind(at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+async fn stored_rule_set(
+    conn: &mut PgConnection,
+    version: i64,
+) -> Result<Option<super::StoredRuleSet>, StoreError> {
+    let row = sqlx::query(
+        "SELECT r.version, r.name, r.manifest_version, r.published_by, r.published_at, \
+         (SELECT a.version FROM active_rule_set a WHERE a.id = 1) = r.version FROM rule_sets r WHERE r.version = $1",
+    )
+    .bind(version)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|r| {
+        Ok(super::StoredRuleSet {
+            version: r.try_get(0)?,
+            name: r.try_get(1)?,
+            manifest_version: r.try_get(2)?,
+            published_by: r.try_get(3)?,
+            published_at: r.try_get(4)?,
+            active: r.try_get::<Option<bool>, _>(5)?.unwrap_or(false),
+        })
+    })
+    .transpose()
+}
+
+fn fee_from(r: &sqlx::postgres::PgRow) -> Result<Fee, StoreError> {
+    let currency: String = r.try_get(8)?;
+    Ok(Fee {
+        id: r.try_get(0)?,
+        tenant: TenantId::parse(r.try_get::<String, _>(1)?)?,
+        rental_object: RentalObjectId::parse(r.try_get::<String, _>(2)?)?,
+        case_number: CaseNumber::parse(&r.try_get::<String, _>(3)?)
+            .ok_or_else(|| corrupt("case number"))?,
+        option: OptionId::parse(r.try_get::<String, _>(4)?)?,
+        keys: serde_json::from_str(&r.try_get::<String, _>(5)?)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        amount: money(r.try_get(6)?, &currency)?,
+        paid: money(r.try_get(7)?, &currency)?,
+    })
+}
+
+impl super::Ledger for PgStore {
+    async fn set_debt(
+        &self,
+        tenant: &TenantId,
+        debt: Money,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO ledger_debts (tenant_id, amount, currency, updated_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (tenant_id) DO UPDATE SET amount = excluded.amount, currency = excluded.currency, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(tenant.as_str())
+        .bind(debt.minor())
+        .bind(debt.currency().code())
+        .bind(at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn fees(&self, tenant: &TenantId) -> Result<Vec<Fee>, StoreError> {
+        sqlx::query(
+            "SELECT f.id, f.tenant_id, f.rental_object_id, c.number, f.option_id, f.lock_keys, f.amount, f.paid, \
+             f.currency FROM ledger_fees f JOIN cases c ON c.id = f.case_id WHERE f.tenant_id = $1 ORDER BY f.id",
+        )
+        .bind(tenant.as_str())
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(fee_from)
+        .collect()
+    }
+
+    async fn record_payment(
+        &self,
+        fee: i64,
+        amount: Money,
+        at: DateTime<Utc>,
+    ) -> Result<Fee, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // The fee row stays locked until commit, so two payments cannot both fit in what remains.
+        sqlx::query("SELECT id FROM ledger_fees WHERE id = $1 FOR UPDATE")
+            .bind(fee)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let current = Self::load_fee(&mut tx, fee)
+            .await?
+            .ok_or(StoreError::NotFound("fee"))?;
+        let remaining = current.remaining();
+        if amount.currency() != remaining.currency() || amount.minor() > remaining.minor() {
+            return Err(StoreError::Overpayment {
+                paid: amount,
+                remaining,
+            });
+        }
+        sqlx::query("UPDATE ledger_fees SET paid = paid + $1 WHERE id = $2")
+            .bind(amount.minor())
+            .bind(fee)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO ledger_payments (fee_id, amount, at) VALUES ($1, $2, $3)")
+            .bind(fee)
+            .bind(amount.minor())
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+        let updated = Self::load_fee(&mut tx, fee)
+            .await?
+            .ok_or(StoreError::NotFound("fee"))?;
+        tx.commit().await?;
+        Ok(updated)
+    }
+}
+
+impl Store for PgStore {
+    fn changes(&self) -> Option<broadcast::Receiver<StoreChange>> {
+        Some(self.changes.subscribe())
+    }
+
+    async fn tenant(&self, tenant: &TenantId) -> Result<Option<TenantRecord>, StoreError> {
+        let row = sqlx::query("SELECT id, name, ordering_enabled FROM tenants WHERE id = $1")
+            .bind(tenant.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(TenantRecord {
+                id: TenantId::parse(r.try_get::<String, _>(0)?)?,
+                name: r.try_get(1)?,
+                ordering_enabled: r.try_get(2)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn rental_objects(&self, tenant: &TenantId) -> Result<Vec<RentalObject>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT rental_object_id FROM leases WHERE tenant_id = $1 ORDER BY rental_object_id",
+        )
+        .bind(tenant.as_str())
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut objects = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(object) = Self::load_rental_object(&mut conn, &id).await? {
+                objects.push(object);
+            }
+        }
+        Ok(objects)
+    }
+
+    async fn leased_rental_object(
+        &self,
+        tenant: &TenantId,
+        rental_object: &RentalObjectId,
+    ) -> Result<Option<Arc<RentalObject>>, StoreError> {
+        // The lease, the apartment and its spaces in one statement (one row per space).
+        let rows = sqlx::query(
+            "SELECT o.id, o.property_id, o.address, o.building_year, o.rooms, o.area_sqm, s.space_id, s.name \
+             FROM leases l JOIN rental_objects o ON o.id = l.rental_object_id \
+             LEFT JOIN spaces s ON s.rental_object_id = o.id \
+             WHERE l.tenant_id = $1 AND l.rental_object_id = $2 ORDER BY s.position",
+        )
+        .bind(tenant.as_str())
+        .bind(rental_object.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        let Some(first) = rows.first() else {
+            return Ok(None);
+        };
+        let mut spaces = Vec::with_capacity(rows.len());
+        for row in &rows {
+            if let (Some(id), Some(name)) = (
+                row.try_get::<Option<String>, _>(6)?,
+                row.try_get::<Option<String>, _>(7)?,
+            ) {
+                spaces.push(Space {
+                    id: SpaceId::parse(id)?,
+                    name,
+                });
+            }
+        }
+        let record = RentalObjectRecord {
+            id: RentalObjectId::parse(first.try_get::<String, _>(0)?)?,
+            property: PropertyId::parse(first.try_get::<String, _>(1)?)?,
+            address: first.try_get(2)?,
+            building_year: first.try_get(3)?,
+            rooms: u8::try_from(first.try_get::<i64, _>(4)?).map_err(|_| corrupt("rooms"))?,
+            area_sqm: u32::try_from(first.try_get::<i64, _>(5)?).map_err(|_| corrupt("area"))?,
+            spaces,
+        };
+        Ok(Some(Arc::new(RentalObject::try_from(record)?)))
+    }
+
+    async fn snapshot(
+        &self,
+        tenant: &TenantId,
+        object: Arc<RentalObject>,
+        today: NaiveDate,
+    ) -> Result<Snapshot, StoreError> {
+        // One statement, so one consistent snapshot without a transaction and one round trip.
+        let rows = sqlx::query(
+            "SELECT 'enabled' AS kind, NULL::text AS t1, NULL::text AS t2, NULL::text AS t3, \
+                    (SELECT CASE WHEN s.ordering_enabled AND t.ordering_enabled THEN 1 ELSE 0 END::bigint \
+                     FROM landlord_settings s, tenants t WHERE s.id = 1 AND t.id = $1) AS n1, NULL::bigint AS n2 \
+             UNION ALL SELECT 'currency', c.currency, NULL, NULL, NULL, NULL FROM catalogues c \
+                    JOIN rental_objects o ON o.property_id = c.property_id WHERE o.id = $2 \
+             UNION ALL SELECT 'debt', currency, NULL, NULL, amount, NULL FROM ledger_debts WHERE tenant_id = $1 \
+             UNION ALL SELECT 'ongoing', l.lock_key, c.number, NULL, NULL, NULL FROM order_locks l \
+                    JOIN cases c ON c.id = l.case_id WHERE l.rental_object_id = $2 \
+             UNION ALL SELECT 'unpaid', currency, lock_keys, NULL, amount - paid, NULL FROM ledger_fees \
+                    WHERE rental_object_id = $2 AND tenant_id = $1 AND paid < amount \
+             UNION ALL SELECT 'active', l.currency, NULL, NULL, l.monthly_price, l.quantity FROM case_lines l \
+                    JOIN cases c ON c.id = l.case_id \
+                    WHERE c.rental_object_id = $2 AND c.status NOT IN ('REJECTED', 'CANCELLED') \
+             UNION ALL SELECT 'co_tenant', tenant_id, NULL, NULL, NULL, NULL FROM leases \
+                    WHERE rental_object_id = $2 AND tenant_id <> $1 \
+             UNION ALL SELECT 'line', option_id, NULL, NULL, quantity, seq FROM cart_lines \
+                    WHERE tenant_id = $1 AND rental_object_id = $2 \
+             UNION ALL SELECT 'details', contact_phone, to_char(preferred_date, 'YYYY-MM-DD'), message, NULL, NULL \
+                    FROM carts WHERE tenant_id = $1 AND rental_object_id = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(object.id().as_str())
+        .fetch_all(&self.pool)
+        .await?;
+
+        let rows = rows
+            .iter()
+            .map(|row| {
+                Ok(SnapshotRow {
+                    kind: row.try_get(0)?,
+                    t1: row.try_get(1)?,
+                    t2: row.try_get(2)?,
+                    t3: row.try_get(3)?,
+                    n1: row.try_get(4)?,
+                    n2: row.try_get(5)?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        assemble_snapshot(rows, tenant, object, today)
+    }
+
+    async fn catalogue(&self, property: &PropertyId) -> Result<Option<Catalogue>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let Some(currency) = sqlx::query_scalar::<_, String>(
+            "SELECT currency FROM catalogues WHERE property_id = $1",
+        )
+        .bind(property.as_str())
+        .fetch_optional(&mut *tx)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let categories =
+            sqlx::query("SELECT id, name, position FROM categories WHERE property_id = $1")
+                .bind(property.as_str())
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|r| {
+                    Ok(Category {
+                        id: CategoryId::parse(r.try_get::<String, _>(0)?)?,
+                        name: r.try_get(1)?,
+                        position: u32::try_from(r.try_get::<i64, _>(2)?)
+                            .map_err(|_| corrupt("position"))?,
+                    })
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+        let mut pictures: HashMap<String, Vec<Picture>> = HashMap::new();
+        for r in sqlx::query(
+            "SELECT option_id, thumbnail, large, alt FROM option_pictures WHERE property_id = $1 ORDER BY option_id, seq",
+        )
+        .bind(property.as_str())
+        .fetch_all(&mut *tx)
+        .await?
+        {
+            pictures.entry(r.try_get(0)?).or_default().push(Picture {
+                thumbnail: r.try_get(1)?,
+                large: r.try_get(2)?,
+                alt: r.try_get(3)?,
+            });
+        }
+        let options = sqlx::query(
+            "SELECT id, category_id, space_id, name, description, monthly_price, one_time_fee, currency, unit_kind, \
+             unit_max, position FROM options WHERE property_id = $1",
+        )
+        .bind(property.as_str())
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| {
+            let id: String = r.try_get(0)?;
+            let currency: String = r.try_get(7)?;
+            let unit = match r.try_get::<String, _>(8)?.as_str() {
+                "piece" => Unit::Piece { max: Quantity::new(r.try_get(9)?)? },
+                _ => Unit::Single,
+            };
+            Ok(AddOnOption::try_from(AddOnOptionRecord {
+                pictures: pictures.remove(&id).unwrap_or_default(),
+                id: OptionId::parse(&id)?,
+                category: CategoryId::parse(r.try_get::<String, _>(1)?)?,
+                space: SpaceId::parse(r.try_get::<String, _>(2)?)?,
+                name: r.try_get(3)?,
+                description: r.try_get(4)?,
+                monthly_price: money(r.try_get(5)?, &currency)?,
+                one_time_fee: money(r.try_get(6)?, &currency)?,
+                unit,
+                position: u32::try_from(r.try_get::<i64, _>(10)?).map_err(|_| corrupt("position"))?,
+            })?)
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+        tx.commit().await?;
+        let record = CatalogueRecord {
+            property: property.clone(),
+            currency: Currency::parse(&currency)?,
+            categories,
+            options,
+        };
+        Ok(Some(Catalogue::try_from(record)?))
+    }
+
+    async fn cart_add_line(
+        &self,
+        tenant: &TenantId,
+        object: &RentalObjectId,
+        line: &CartLine,
+        keys: &[LockKey],
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO carts (tenant_id, rental_object_id, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (tenant_id, rental_object_id) DO UPDATE SET updated_at = excluded.updated_at",
+        )
+        .bind(tenant.as_str())
+        .bind(object.as_str())
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+        let inserted = sqlx::query(
+            "INSERT INTO cart_lines (tenant_id, rental_object_id, option_id, quantity, seq) VALUES ($1, $2, $3, $4, \
+             (SELECT COALESCE(MAX(seq), 0) + 1 FROM cart_lines WHERE tenant_id = $5 AND rental_object_id = $6))",
+        )
+        .bind(tenant.as_str())
+        .bind(object.as_str())
+        .bind(line.option.as_str())
+        .bind(i64::from(line.quantity.get()))
+        .bind(tenant.as_str())
+        .bind(object.as_str())
+        .execute(&mut *tx)
+        .await;
+        match inserted {
+            Err(e) if is_unique_violation(&e) => {
+                let key = keys
+                    .first()
+                    .cloned()
+                    .ok_or(StoreError::NotFound("lock key"))?;
+                return Err(StoreError::CartKeyTaken {
+                    key,
+                    holder: line.option.clone(),
+                });
+            }
+            other => other?,
+        };
+        // The upsert above locked the cart row, so no other write to this cart runs until
+        // commit: the holder of a key is asked before inserting (a failed insert would end the
+        // transaction); the primary key stays the guarantee.
+        for key in keys {
+            let holder: Option<String> = sqlx::query_scalar(
+                "SELECT option_id FROM cart_line_keys WHERE tenant_id = $1 AND rental_object_id = $2 AND lock_key = $3",
+            )
+            .bind(tenant.as_str())
+            .bind(object.as_str())
+            .bind(key.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(holder) = holder {
+                return Err(StoreError::CartKeyTaken {
+                    key: key.clone(),
+                    holder: OptionId::parse(holder)?,
+                });
+            }
+            sqlx::query(
+                "INSERT INTO cart_line_keys (tenant_id, rental_object_id, lock_key, option_id) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(tenant.as_str())
+            .bind(object.as_str())
+            .bind(key.as_str())
+            .bind(line.option.as_str())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn cart_set_quantity(
+        &self,
+        tenant: &TenantId,
+        object: &RentalObjectId,
+        option: &OptionId,
+        quantity: Quantity,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        Self::lock_cart(&mut tx, tenant, object).await?;
+        let updated = sqlx::query(
+            "UPDATE cart_lines SET quantity = $1 WHERE tenant_id = $2 AND rental_object_id = $3 AND option_id = $4",
+        )
+        .bind(i64::from(quantity.get()))
+        .bind(tenant.as_str())
+        .bind(object.as_str())
+        .bind(option.as_str())
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            return Err(StoreError::NotFound("cart line"));
+        }
+        sqlx::query(
+            "UPDATE carts SET updated_at = $1 WHERE tenant_id = $2 AND rental_object_id = $3",
+        )
+        .bind(at)
+        .bind(tenant.as_str())
+        .bind(object.as_str())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn cart_remove_line(
+        &self,
+        tenant: &TenantId,
+        object: &RentalObjectId,
+        option: &OptionId,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        Self::lock_cart(&mut tx, tenant, object).await?;
+        let removed = sqlx::query(
+            "DELETE FROM cart_lines WHERE tenant_id = $1 AND rental_object_id = $2 AND option_id = $3",
+        )
+        .bind(tenant.as_str())
+        .bind(object.as_str())
+        .bind(option.as_str())
+        .execute(&mut *tx)
+        .await?;
+        if removed.rows_affected() == 0 {
+            return Err(StoreError::NotFound("cart line"));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn cart_clear(
+        &self,
+        tenant: &TenantId,
+        object: &RentalObjectId,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        Self::lock_cart(&mut tx, tenant, object).await?;
+        sqlx::query("DELETE FROM cart_lines WHERE tenant_id = $1 AND rental_object_id = $2")
+            .bind(tenant.as_str())
+            .bind(object.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn cart_set_details(
+        &self,
+        tenant: &TenantId,
+        object: &RentalObjectId,
+        details: &CheckoutDetails,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO carts (tenant_id, rental_object_id, contact_phone, preferred_date, message, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant_id, rental_object_id) DO UPDATE SET \
+             contact_phone = excluded.contact_phone, preferred_date = excluded.preferred_date, \
+             message = excluded.message, updated_at = excluded.updated_at",
+        )
+        .bind(tenant.as_str())
+        .bind(object.as_str())
+        .bind(details.contact_phone.as_ref().map(|p| p.as_str().to_owned()))
+        .bind(details.preferred_date)
+        .bind(&details.message)
+        .bind(at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn current_terms(&self) -> Result<Option<Terms>, StoreError> {
+        let row = sqlx::query("SELECT version, text_sv, text_en, published_at FROM terms ORDER BY version DESC LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(Terms {
+                version: r.try_get(0)?,
+                text_sv: r.try_get(1)?,
+                text_en: r.try_get(2)?,
+                published_at: r.try_get(3)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn submit(&self, plan: &SubmitPlan) -> Result<SubmitOutcome, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // First the cart's lock: a second submit of the same cart (another node, the same
+        // idempotency key) waits here, then sees the first one's case below.
+        Self::lock_cart(&mut tx, &plan.tenant, &plan.rental_object).await?;
+        let existing: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM cases WHERE tenant_id = $1 AND idempotency_key = $2",
+        )
+        .bind(plan.tenant.as_str())
+        .bind(plan.idempotency_key.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(id) = existing {
+            let case = Self::load_case(&mut tx, id)
+                .await?
+                .ok_or(StoreError::NotFound("case"))?;
+            tx.commit().await?;
+            return Ok(SubmitOutcome::Replayed(case));
+        }
+        let current = Self::load_cart(&mut tx, &plan.tenant, &plan.rental_object).await?;
+        let mut now: Vec<(&OptionId, Quantity)> = current
+            .cart
+            .lines()
+            .iter()
+            .map(|l| (&l.option, l.quantity))
+            .collect();
+        let mut decided: Vec<(&OptionId, Quantity)> = plan
+            .cart_lines
+            .iter()
+            .map(|l| (&l.option, l.quantity))
+            .collect();
+        now.sort();
+        decided.sort();
+        if now != decided {
+            return Err(StoreError::CartChanged);
+        }
+        let sequence: i64 = sqlx::query_scalar("SELECT nextval('case_number_seq')")
+            .fetch_one(&mut *tx)
+            .await?;
+        let number = CaseNumber::new(plan.at.year(), sequence);
+        let inserted: Result<i64, sqlx::Error> = sqlx::query_scalar(
+            "INSERT INTO cases (number, tenant_id, rental_object_id, status, terms_version, contact_phone, \
+             preferred_date, message, idempotency_key, created_at, updated_at) \
+             VALUES ($1, $2, $3, 'SUBMITTED', $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        )
+        .bind(number.as_str())
+        .bind(plan.tenant.as_str())
+        .bind(plan.rental_object.as_str())
+        .bind(plan.terms_version)
+        .bind(plan.details.contact_phone.as_ref().map(|p| p.as_str().to_owned()))
+        .bind(plan.details.preferred_date)
+        .bind(&plan.details.message)
+        .bind(plan.idempotency_key.as_str())
+        .bind(plan.at)
+        .bind(plan.at)
+        .fetch_one(&mut *tx)
+        .await;
+        let id = match inserted {
+            Ok(id) => id,
+            // The same key committed on another connection after the check above.
+            Err(e) if is_unique_violation(&e) => {
+                tx.rollback().await?;
+                let mut conn = self.pool.acquire().await?;
+                let id: i64 = sqlx::query_scalar(
+                    "SELECT id FROM cases WHERE tenant_id = $1 AND idempotency_key = $2",
+                )
+                .bind(plan.tenant.as_str())
+                .bind(plan.idempotency_key.as_str())
+                .fetch_optional(&mut *conn)
+                .await?
+                .ok_or(StoreError::CartChanged)?;
+                let case = Self::load_case(&mut conn, id)
+                    .await?
+                    .ok_or(StoreError::NotFound("case"))?;
+                return Ok(SubmitOutcome::Replayed(case));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        for (seq, line) in plan.lines.iter().enumerate() {
+            let keys = serde_json::to_string(&line.keys)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            sqlx::query(
+                "INSERT INTO case_lines (case_id, seq, option_id, option_name, category_id, space_id, lock_keys, \
+                 quantity, monthly_price, one_time_fee, currency) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            )
+            .bind(id)
+            .bind(seq as i64)
+            .bind(line.option.as_str())
+            .bind(&line.option_name)
+            .bind(line.category.as_str())
+            .bind(line.space.as_str())
+            .bind(keys)
+            .bind(i64::from(line.quantity.get()))
+            .bind(line.monthly_price.minor())
+            .bind(line.one_time_fee.minor())
+            .bind(line.monthly_price.currency().code())
+            .execute(&mut *tx)
+            .await?;
+            for key in &line.keys {
+                let locked = sqlx::query("INSERT INTO order_locks (rental_object_id, lock_key, case_id) VALUES ($1, $2, $3)")
+                    .bind(plan.rental_object.as_str())
+                    .bind(key.as_str())
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await;
+                match locked {
+                    // Dropping the transaction rolls everything above back.
+                    Err(e) if is_unique_violation(&e) => {
+                        return Err(StoreError::LockTaken { key: key.clone() });
+                    }
+                    other => other?,
+                };
+            }
+        }
+        sqlx::query("INSERT INTO case_history (case_id, seq, status, actor, at) VALUES ($1, 1, 'SUBMITTED', 'tenant', $2)")
+            .bind(id)
+            .bind(plan.at)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM carts WHERE tenant_id = $1 AND rental_object_id = $2")
+            .bind(plan.tenant.as_str())
+            .bind(plan.rental_object.as_str())
+            .execute(&mut *tx)
+            .await?;
+        let case = Self::load_case(&mut tx, id)
+            .await?
+            .ok_or(StoreError::NotFound("case"))?;
+        tx.commit().await?;
+        Ok(SubmitOutcome::Created(case))
+    }
+
+    async fn case_by_idempotency_key(
+        &self,
+        tenant: &TenantId,
+        key: &IdempotencyKey,
+    ) -> Result<Option<Case>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let id: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM cases WHERE tenant_id = $1 AND idempotency_key = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(key.as_str())
+        .fetch_optional(&mut *conn)
+        .await?;
+        match id {
+            Some(id) => Self::load_case(&mut conn, id).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn case(&self, number: &CaseNumber) -> Result<Option<Case>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let id: Option<i64> = sqlx::query_scalar("SELECT id FROM cases WHERE number = $1")
+            .bind(number.as_str())
+            .fetch_optional(&mut *conn)
+            .await?;
+        match id {
+            Some(id) => Self::load_case(&mut conn, id).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn cases(
+        &self,
+        tenant: &TenantId,
+        status: Option<CaseStatus>,
+        after: Option<i64>,
+        first: u32,
+    ) -> Result<CasePage, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM cases WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $3) \
+             AND ($4::bigint IS NULL OR id < $5) ORDER BY id DESC LIMIT $6",
+        )
+        .bind(tenant.as_str())
+        .bind(status.map(CaseStatus::as_str))
+        .bind(status.map(CaseStatus::as_str))
+        .bind(after)
+        .bind(after)
+        .bind(i64::from(first) + 1)
+        .fetch_all(&mut *tx)
+        .await?;
+        let has_next_page = ids.len() > first as usize;
+        let mut cases = Vec::with_capacity(ids.len());
+        for id in ids.into_iter().take(first as usize) {
+            if let Some(case) = Self::load_case(&mut tx, id).await? {
+                cases.push(case);
+            }
+        }
+        tx.commit().await?;
+        Ok(CasePage {
+            cases,
+            has_next_page,
+        })
+    }
+
+    async fn transition(
+        &self,
+        number: &CaseNumber,
+        from: CaseStatus,
+        to: CaseStatus,
+        actor: Actor,
+        at: DateTime<Utc>,
+    ) -> Result<Case, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query("SELECT id, status FROM cases WHERE number = $1 FOR UPDATE")
+            .bind(number.as_str())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound("case"))?;
+        let id: i64 = row.try_get(0)?;
+        if row.try_get::<String, _>(1)? != from.as_str() {
+            return Err(StoreError::StatusChanged {
+                number: number.clone(),
+                expected: from,
+            });
+        }
+        sqlx::query("UPDATE cases SET status = $1, updated_at = $2 WHERE id = $3")
+            .bind(to.as_str())
+            .bind(at)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO case_history (case_id, seq, status, actor, at) \
+             VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM case_history WHERE case_id = $2), $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(id)
+        .bind(to.as_str())
+        .bind(actor_text(actor))
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+        if !to.holds_locks() {
+            sqlx::query("DELETE FROM order_locks WHERE case_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let case = Self::load_case(&mut tx, id)
+            .await?
+            .ok_or(StoreError::NotFound("case"))?;
+        if to == CaseStatus::Installed {
+            for line in &case.lines {
+                let fee = line.one_time_total();
+                if fee.is_zero() {
+                    continue;
+                }
+                let keys = serde_json::to_string(&line.keys)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                sqlx::query(
+                    "INSERT INTO ledger_fees (tenant_id, rental_object_id, case_id, option_id, lock_keys, amount, paid, \
+                     currency, created_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8)",
+                )
+                .bind(case.tenant.as_str())
+                .bind(case.rental_object.as_str())
+                .bind(id)
+                .bind(line.option.as_str())
+                .bind(keys)
+                .bind(fee.minor())
+                .bind(fee.currency().code())
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        notify(
+            &mut tx,
+            &self.node,
+            NoticeChange::CaseStatus {
+                tenant: case.tenant.as_str().to_owned(),
+                number: case.number.as_str().to_owned(),
+                status: to.as_str().to_owned(),
+                at,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(case)
+    }
+
+    async fn put_tenant(&self, tenant: &TenantRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO tenants (id, name, ordering_enabled) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET \
+             name = excluded.name, ordering_enabled = excluded.ordering_enabled",
+        )
+        .bind(tenant.id.as_str())
+        .bind(&tenant.name)
+        .bind(tenant.ordering_enabled)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn put_rental_object(
+        &self,
+        object: &RentalObject,
+        property_name: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("INSERT INTO properties (id, name) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET name = excluded.name")
+            .bind(object.property().as_str())
+            .bind(property_name)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO rental_objects (id, property_id, address, building_year, rooms, area_sqm) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (id) DO UPDATE SET property_id = excluded.property_id, address = excluded.address, \
+             building_year = excluded.building_year, rooms = excluded.rooms, area_sqm = excluded.area_sqm",
+        )
+        .bind(object.id().as_str())
+        .bind(object.property().as_str())
+        .bind(object.address())
+        .bind(object.building_year())
+        .bind(i64::from(object.rooms()))
+        .bind(i64::from(object.area_sqm()))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM spaces WHERE rental_object_id = $1")
+            .bind(object.id().as_str())
+            .execute(&mut *tx)
+            .await?;
+        for (position, space) in object.spaces().iter().enumerate() {
+            sqlx::query("INSERT INTO spaces (rental_object_id, space_id, name, position) VALUES ($1, $2, $3, $4)")
+                .bind(object.id().as_str())
+                .bind(space.id.as_str())
+                .bind(&space.name)
+                .bind(position as i64)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn put_lease(
+        &self,
+        tenant: &TenantId,
+        object: &RentalObjectId,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO leases (tenant_id, rental_object_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(tenant.as_str())
+        .bind(object.as_str())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn put_catalogue(&self, catalogue: &Catalogue) -> Result<(), StoreError> {
+        let property = catalogue.property().as_str();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO catalogues (property_id, currency) VALUES ($1, $2) \
+             ON CONFLICT (property_id) DO UPDATE SET currency = excluded.currency",
+        )
+        .bind(property)
+        .bind(catalogue.currency().code())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM option_pictures WHERE property_id = $1")
+            .bind(property)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM options WHERE property_id = $1")
+            .bind(property)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM categories WHERE property_id = $1")
+            .bind(property)
+            .execute(&mut *tx)
+            .await?;
+        for category in catalogue.categories() {
+            sqlx::query(
+                "INSERT INTO categories (property_id, id, name, position) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(property)
+            .bind(category.id.as_str())
+            .bind(&category.name)
+            .bind(i64::from(category.position))
+            .execute(&mut *tx)
+            .await?;
+        }
+        for option in catalogue.options() {
+            insert_option(&mut tx, property, option).await?;
+        }
+        notify(
+            &mut tx,
+            &self.node,
+            NoticeChange::Catalogue {
+                property: property.to_owned(),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn put_option(
+        &self,
+        property: &PropertyId,
+        option: &AddOnOption,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM options WHERE property_id = $1 AND id = $2")
+            .bind(property.as_str())
+            .bind(option.id().as_str())
+            .execute(&mut *tx)
+            .await?;
+        insert_option(&mut tx, property.as_str(), option).await?;
+        notify(
+            &mut tx,
+            &self.node,
+            NoticeChange::Catalogue {
+                property: property.as_str().to_owned(),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn put_terms(&self, terms: &Terms) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO terms (version, text_sv, text_en, published_at) VALUES ($1, $2, $3, $4) ON CONFLICT (version) \
+             DO UPDATE SET text_sv = excluded.text_sv, text_en = excluded.text_en",
+        )
+        .bind(terms.version)
+        .bind(&terms.text_sv)
+        .bind(&terms.text_en)
+        .bind(terms.published_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn set_ordering_enabled(&self, enabled: bool) -> Result<(), StoreError> {
+        sqlx::query("UPDATE landlord_settings SET ordering_enabled = $1 WHERE id = 1")
+            .bind(enabled)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn publish_rule_set(
+        &self,
+        source: &crate::rules::RuleSetSource,
+        name: &str,
+        manifest_version: &str,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<super::StoredRuleSet, StoreError> {
+        let json = serde_json::to_string(source).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut tx = self.pool.begin().await?;
+        let version: i64 = sqlx::query_scalar(
+            "INSERT INTO rule_sets (name, manifest_version, source, published_by, published_at) VALUES ($1, $2, $3, $4, $5) \
+             RETURNING version",
+        )
+        .bind(name)
+        .bind(manifest_version)
+        .bind(json)
+        .bind(by)
+        .bind(at)
+        .fetch_one(&mut *tx)
+        .await?;
+        activate(&mut tx, version, by, at).await?;
+        let stored = stored_rule_set(&mut tx, version)
+            .await?
+            .ok_or(StoreError::NotFound("rule set"))?;
+        notify(&mut tx, &self.node, NoticeChange::RuleSet).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    async fn activate_rule_set(
+        &self,
+        version: i64,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<super::StoredRuleSet, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        if stored_rule_set(&mut tx, version).await?.is_none() {
+            return Err(StoreError::NotFound("rule set"));
+        }
+        activate(&mut tx, version, by, at).await?;
+        let stored = stored_rule_set(&mut tx, version)
+            .await?
+            .ok_or(StoreError::NotFound("rule set"))?;
+        notify(&mut tx, &self.node, NoticeChange::RuleSet).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    async fn rule_sets(&self) -> Result<Vec<super::StoredRuleSet>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let versions: Vec<i64> =
+            sqlx::query_scalar("SELECT version FROM rule_sets ORDER BY version DESC")
+                .fetch_all(&mut *conn)
+                .await?;
+        let mut out = Vec::with_capacity(versions.len());
+        for version in versions {
+            if let Some(stored) = stored_rule_set(&mut conn, version).await? {
+                out.push(stored);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn rule_set_source(
+        &self,
+        version: i64,
+    ) -> Result<Option<crate::rules::RuleSetSource>, StoreError> {
+        let json: Option<String> =
+            sqlx::query_scalar("SELECT source FROM rule_sets WHERE version = $1")
+                .bind(version)
+                .fetch_optional(&self.pool)
+                .await?;
+        json.map(|j| serde_json::from_str(&j).map_err(|e| StoreError::Corrupt(e.to_string())))
+            .transpose()
+    }
+
+    async fn active_rule_set(
+        &self,
+    ) -> Result<Option<(i64, crate::rules::RuleSetSource)>, StoreError> {
+        let row = sqlx::query("SELECT r.version, r.source FROM active_rule_set a JOIN rule_sets r ON r.version = a.version WHERE a.id = 1")
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            let source = serde_json::from_str(&r.try_get::<String, _>(1)?)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            Ok((r.try_get(0)?, source))
+        })
+        .transpose()
+    }
+
+    async fn record_decision(&self, record: &super::DecisionRecord) -> Result<(), StoreError> {
+        let codes = serde_json::to_string(&record.reason_codes)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO decisions (tenant_id, rental_object_id, action, option_id, rule_set, reason_codes, figures, at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(record.tenant.as_str())
+        .bind(record.rental_object.as_str())
+        .bind(&record.action)
+        .bind(record.option.as_ref().map(|o| o.as_str().to_owned()))
+        .bind(&record.rule_set)
+        .bind(codes)
+        .bind(record.figures.to_string())
+        .bind(record.at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn decisions(
+        &self,
+        tenant: &TenantId,
+        after: Option<i64>,
+        first: u32,
+    ) -> Result<(Vec<super::DecisionRecord>, bool), StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, tenant_id, rental_object_id, action, option_id, rule_set, reason_codes, figures, at FROM decisions \
+             WHERE tenant_id = $1 AND ($2::bigint IS NULL OR id < $3) ORDER BY id DESC LIMIT $4",
+        )
+        .bind(tenant.as_str())
+        .bind(after)
+        .bind(after)
+        .bind(i64::from(first) + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        let has_next = rows.len() > first as usize;
+        let records = rows
+            .iter()
+            .take(first as usize)
+            .map(|r| {
+                let json = |text: String| {
+                    serde_json::from_str::<serde_json::Value>(&text)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))
+                };
+                let codes: Vec<String> = serde_json::from_value(json(r.try_get(6)?)?)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                Ok(super::DecisionRecord {
+                    id: r.try_get(0)?,
+                    tenant: TenantId::parse(r.try_get::<String, _>(1)?)?,
+                    rental_object: RentalObjectId::parse(r.try_get::<String, _>(2)?)?,
+                    action: r.try_get(3)?,
+                    option: r
+                        .try_get::<Option<String>, _>(4)?
+                        .map(OptionId::parse)
+                        .transpose()?,
+                    rule_set: r.try_get(5)?,
+                    reason_codes: codes,
+                    figures: json(r.try_get(7)?)?,
+                    at: r.try_get(8)?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok((records, has_next))
+    }
+}
