@@ -8,7 +8,6 @@
 //! Precedence for one option: a rule error, then blocked (gate, key, option rules), then in the
 //! cart itself, then locked by another cart line on the same key (S10), then available.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::rules::TenantValue;
@@ -191,7 +190,8 @@ pub fn cart_summary(catalogue: &PreparedCatalogue, cart: &Cart) -> CartSummary {
 }
 
 /// Decides options one at a time for one tenant, memoising what is shared between them: the
-/// gate once, each lock key once.
+/// gate once, each lock key once (by its index in the prepared catalogue), and what
+/// [`Decider::prefetch`] decided ahead in a few calls into the sandbox.
 pub struct Decider<'a> {
     rules: &'a RuleSet,
     catalogue: &'a PreparedCatalogue,
@@ -199,8 +199,16 @@ pub struct Decider<'a> {
     summary: CartSummary,
     tenant: TenantValue,
     gate: Gate,
-    keys: HashMap<LockKey, Result<Vec<Reason>, RuleError>>,
+    /// `key_blocks` per key id.
+    keys: Vec<Option<Result<Vec<Reason>, RuleError>>>,
+    /// `option_blocks` per entry index, when prefetched.
+    options: Vec<Option<Result<Vec<Reason>, RuleError>>>,
+    /// The cart line holding each key id, if any.
+    holders: Vec<Option<OptionId>>,
 }
+
+/// Items per batched call: well inside the sandbox's array limit.
+const BATCH: usize = 256;
 
 impl std::fmt::Debug for Decider<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -229,6 +237,13 @@ impl<'a> Decider<'a> {
                 error: Some(error),
             },
         };
+        let key_count = catalogue.distinct_keys().len();
+        let mut holders = vec![None; key_count];
+        for (key, holder) in &summary.keys {
+            if let Some(slot) = catalogue.key_id(key).and_then(|id| holders.get_mut(id)) {
+                *slot = Some(holder.clone());
+            }
+        }
         Decider {
             rules,
             catalogue,
@@ -236,7 +251,9 @@ impl<'a> Decider<'a> {
             summary,
             tenant,
             gate,
-            keys: HashMap::new(),
+            keys: vec![None; key_count],
+            options: Vec::new(),
+            holders,
         }
     }
 
@@ -248,15 +265,89 @@ impl<'a> Decider<'a> {
         &self.summary
     }
 
+    /// Decides ahead, in batches, the keys and (if the set has per-option rules) the options of
+    /// the entries with these indices; [`Decider::decide`] then only reads. Nothing to do when
+    /// the gate is closed: then no option's own rules run.
+    pub fn prefetch(&mut self, entries: &[usize]) {
+        if self.gate.error.is_some() || !self.gate.reasons.is_empty() {
+            return;
+        }
+        let catalogue = self.catalogue;
+        let mut wanted = vec![false; self.keys.len()];
+        for entry in entries.iter().filter_map(|&i| catalogue.entries().get(i)) {
+            for &id in &entry.key_ids {
+                if let Some(w) = wanted.get_mut(id) {
+                    *w = true;
+                }
+            }
+        }
+        let missing: Vec<usize> = wanted
+            .iter()
+            .enumerate()
+            .filter(|&(id, &w)| w && self.keys.get(id).is_some_and(Option::is_none))
+            .map(|(id, _)| id)
+            .collect();
+        for chunk in missing.chunks(BATCH) {
+            let values: rhai::Array = chunk
+                .iter()
+                .filter_map(|&id| catalogue.key_value(id).cloned())
+                .collect();
+            if values.len() != chunk.len() {
+                continue;
+            }
+            if let Some(results) = self.rules.key_blocks_many(&self.tenant, values) {
+                for (&id, result) in chunk.iter().zip(results) {
+                    if let Some(slot) = self.keys.get_mut(id) {
+                        *slot = Some(result);
+                    }
+                }
+            }
+        }
+        if !self.rules.defines_option_blocks() {
+            return;
+        }
+        if self.options.len() < catalogue.entries().len() {
+            self.options = vec![None; catalogue.entries().len()];
+        }
+        for chunk in entries.chunks(BATCH) {
+            let values: rhai::Array = chunk
+                .iter()
+                .filter_map(|&i| catalogue.entries().get(i).map(|e| e.value.clone()))
+                .collect();
+            if values.len() != chunk.len() {
+                continue;
+            }
+            if let Some(results) = self.rules.option_blocks_many(&self.tenant, values) {
+                for (&i, result) in chunk.iter().zip(results) {
+                    if let Some(slot) = self.options.get_mut(i) {
+                        *slot = Some(result);
+                    }
+                }
+            }
+        }
+    }
+
     /// The availability of one option of the catalogue; `None` if it is not in it.
     pub fn decide(&mut self, option: &OptionId) -> Option<Availability> {
         let catalogue = self.catalogue;
+        let index = catalogue.entry_index(option)?;
         catalogue
-            .entry(option)
-            .map(|entry| self.decide_entry(entry))
+            .entries()
+            .get(index)
+            .map(|entry| self.decide_entry(index, entry))
     }
 
-    fn decide_entry(&mut self, entry: &PreparedOption) -> Availability {
+    fn key_reasons(&mut self, id: usize, key: &LockKey) -> Result<Vec<Reason>, RuleError> {
+        let (rules, tenant) = (self.rules, &self.tenant);
+        match self.keys.get_mut(id) {
+            Some(slot) => slot
+                .get_or_insert_with(|| rules.key_blocks(tenant, key))
+                .clone(),
+            None => rules.key_blocks(tenant, key),
+        }
+    }
+
+    fn decide_entry(&mut self, index: usize, entry: &PreparedOption) -> Availability {
         let keys: &[LockKey] = match &entry.keys {
             Ok(keys) => keys,
             Err(error) => return Availability::failed(error.clone(), DecidedBy::LockKeys),
@@ -268,20 +359,20 @@ impl<'a> Decider<'a> {
             return Availability::blocked(self.gate.reasons.clone(), DecidedBy::OrderBlocks);
         }
         let mut reasons = Vec::new();
-        for key in keys {
-            let (rules, tenant) = (self.rules, &self.tenant);
-            let result = self
-                .keys
-                .entry(key.clone())
-                .or_insert_with(|| rules.key_blocks(tenant, key));
-            match result {
-                Ok(key_reasons) => reasons.extend(key_reasons.iter().cloned()),
-                Err(error) => return Availability::failed(error.clone(), DecidedBy::KeyBlocks),
+        for (key, &id) in keys.iter().zip(&entry.key_ids) {
+            match self.key_reasons(id, key) {
+                Ok(key_reasons) => reasons.extend(key_reasons),
+                Err(error) => return Availability::failed(error, DecidedBy::KeyBlocks),
             }
         }
         // Key reasons come first; the option's own rules only add to them.
         let mut decided_by = DecidedBy::KeyBlocks;
-        if let Some(result) = self.rules.option_blocks(&self.tenant, &entry.value) {
+        let prefetched = self.options.get_mut(index).and_then(Option::take);
+        let option_result = match prefetched {
+            Some(result) => Some(result),
+            None => self.rules.option_blocks(&self.tenant, &entry.value),
+        };
+        if let Some(result) = option_result {
             match result {
                 Ok(option_reasons) => {
                     if reasons.is_empty() && !option_reasons.is_empty() {
@@ -300,8 +391,8 @@ impl<'a> Decider<'a> {
             return Availability::of(OptionStatus::InCart, Some(DecidedBy::Cart));
         }
         let mut holders: Vec<&OptionId> = Vec::new();
-        for key in keys {
-            if let Some(holder) = self.summary.keys.get(key)
+        for &key in &entry.key_ids {
+            if let Some(Some(holder)) = self.holders.get(key)
                 && holder != id
                 && !holders.contains(&holder)
             {
@@ -344,19 +435,41 @@ pub fn catalogue_view(
 ) -> CatalogueView {
     let mut decider = Decider::new(rules, catalogue, facts, cart);
     let object = &facts.rental_object;
+    // The options the apartment can have (S6), by category in display order.
+    let visible: Vec<(usize, Vec<usize>)> = catalogue
+        .display_order()
+        .iter()
+        .map(|(category, members)| {
+            let members = members
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    catalogue
+                        .entries()
+                        .get(i)
+                        .is_some_and(|e| object.has_space(e.option.space()))
+                })
+                .collect();
+            (*category, members)
+        })
+        .collect();
+    let all: Vec<usize> = visible
+        .iter()
+        .flat_map(|(_, m)| m.iter().copied())
+        .collect();
+    decider.prefetch(&all);
     let mut categories = Vec::new();
-    for (category, members) in catalogue.display_order() {
+    for (category, members) in &visible {
         let Some(category) = catalogue.catalogue().categories().get(*category) else {
             continue;
         };
         let options: Vec<OptionView> = members
             .iter()
-            .filter_map(|&i| catalogue.entries().get(i))
-            .filter(|entry| object.has_space(entry.option.space()))
-            .map(|entry| OptionView {
+            .filter_map(|&i| catalogue.entries().get(i).map(|entry| (i, entry)))
+            .map(|(i, entry)| OptionView {
                 option: Arc::clone(&entry.option),
                 keys: entry.keys.clone().unwrap_or_else(|_| Arc::from([])),
-                availability: decider.decide_entry(entry),
+                availability: decider.decide_entry(i, entry),
             })
             .collect();
         if !options.is_empty() {

@@ -286,3 +286,93 @@ fn undeclared_variables_are_caught_at_load() {
         set_with("fn key_blocks(tenant, key) { if debt > 0 { [] } else { [] } }").unwrap_err();
     assert!(matches!(error, RuleSetError::Syntax { .. }), "{error:?}");
 }
+
+/// The engine decides a catalogue's keys (and options) in batched calls; a rule that fails for
+/// one key must still fail for that key alone, exactly as when each key had its own call.
+#[test]
+fn a_rule_failing_for_one_key_fails_only_that_keys_options() {
+    let rules = set_with(
+        "fn key_blocks(tenant, key) {\n  if key == \"golv/hall\" { key.nope() }\n  if key == \"diskmaskin/kitchen\" { return [#{ code: \"DEBT\" }]; }\n  []\n}",
+    )
+    .unwrap();
+    let view = view(&rules, &free_tenant(), &cart(&[]));
+    let status = |id: &str| decision(&view, id).0;
+    assert_eq!(status("golv-ek-hall"), OptionStatus::RuleError);
+    assert_eq!(status("golv-ek-kok"), OptionStatus::Available);
+    assert_eq!(status("dm-bosch"), OptionStatus::Blocked);
+    assert_eq!(decision(&view, "dm-siemens").1, vec!["DEBT".to_string()]);
+    assert_eq!(status("spotlight"), OptionStatus::Available);
+}
+
+#[test]
+fn an_option_rule_failing_for_one_option_fails_only_that_option() {
+    let rules = set_with(
+        "fn option_blocks(tenant, option) {\n  if option.id == \"dm-siemens\" { loop { } }\n  if option.id == \"spotlight\" { return [#{ code: \"DEBT\" }]; }\n  []\n}",
+    )
+    .unwrap();
+    let view = view(&rules, &free_tenant(), &cart(&[]));
+    let status = |id: &str| decision(&view, id).0;
+    assert_eq!(status("dm-siemens"), OptionStatus::RuleError);
+    assert_eq!(status("dm-bosch"), OptionStatus::Available);
+    assert_eq!(status("spotlight"), OptionStatus::Blocked);
+    assert_eq!(status("golv-ek-hall"), OptionStatus::Available);
+}
+
+/// A rule that writes to the option or tenant it was given changes its own copy: the next
+/// decision (of this view or the next) sees the catalogue and the facts as they are.
+#[test]
+fn a_rule_cannot_change_what_later_decisions_see() {
+    let rules = set_with(
+        "fn option_blocks(tenant, option) {\n  if option.name == \"hacked\" || option.monthly_price.amount == 0 { return [#{ code: \"DEBT\" }]; }\n  option.name = \"hacked\";\n  option.monthly_price.amount = 0;\n  let p = option.monthly_price;\n  p.amount = 0;\n  []\n}",
+    )
+    .unwrap();
+    // One prepared catalogue, as the cache holds it across requests.
+    let prepared = tillval_engine::catalogue::PreparedCatalogue::prepare(
+        std::sync::Arc::new(seed_catalogue()),
+        &rules,
+    );
+    for _ in 0..2 {
+        let view = tillval_engine::availability::catalogue_view(
+            &rules,
+            &prepared,
+            &free_tenant(),
+            &cart(&[]),
+        );
+        assert!(
+            view.options()
+                .all(|o| o.availability.status == OptionStatus::Available),
+            "{:?}",
+            view.options()
+                .map(|o| (o.option.id().to_string(), o.availability.status))
+                .collect::<Vec<_>>()
+        );
+    }
+}
+
+/// The tenant's money values are made once per decision and shared; writing to one is writing
+/// to the script's own copy.
+#[test]
+fn a_rule_cannot_change_the_tenants_money_for_later_decisions() {
+    let rules = set_with(
+        "fn option_blocks(tenant, option) {\n  if tenant.debt.amount != 0 || tenant.active_monthly_total.amount != 0 { return [#{ code: \"DEBT\" }]; }\n  let d = tenant.debt;\n  d.amount = 5;\n  tenant.active_monthly_total.amount = 7;\n  []\n}",
+    )
+    .unwrap();
+    let view = view(&rules, &free_tenant(), &cart(&[]));
+    assert!(
+        view.options()
+            .all(|o| o.availability.status == OptionStatus::Available)
+    );
+}
+
+#[test]
+fn a_rule_cannot_change_the_apartment_for_later_decisions() {
+    let rules = set_with(
+        "fn option_blocks(tenant, option) {\n  if tenant.rental_object.rooms == 99 { return [#{ code: \"DEBT\" }]; }\n  let o = tenant.rental_object;\n  o.rooms = 99;\n  tenant.rental_object.rooms = 99;\n  []\n}",
+    )
+    .unwrap();
+    let view = view(&rules, &free_tenant(), &cart(&[]));
+    assert!(
+        view.options()
+            .all(|o| o.availability.status == OptionStatus::Available)
+    );
+}

@@ -1,6 +1,7 @@
 //! A catalogue made ready for one rule set: each option's lock keys computed once (they depend
 //! on the option alone) and its script value built once, so a request never redoes either.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use rhai::Dynamic;
@@ -14,6 +15,8 @@ pub struct PreparedOption {
     /// The keys the option occupies, or why the rule set could not say.
     pub keys: Result<Arc<[LockKey]>, RuleError>,
     pub(crate) value: Dynamic,
+    /// Indices of `keys` into [`PreparedCatalogue::distinct_keys`].
+    pub(crate) key_ids: Vec<usize>,
 }
 
 #[derive(Debug)]
@@ -24,32 +27,59 @@ pub struct PreparedCatalogue {
     /// Categories in display order (position, then id), each with its options' entry indices
     /// in display order: sorted once here so that no request sorts.
     display_order: Vec<(usize, Vec<usize>)>,
+    /// Every lock key some option occupies, once, so that a decision can memoise per key in a
+    /// vector rather than hash a string per option.
+    distinct_keys: Vec<LockKey>,
+    /// The same keys as script values, made once.
+    key_values: Vec<Dynamic>,
+    key_ids: HashMap<LockKey, usize>,
 }
 
 impl PreparedCatalogue {
     pub fn prepare(catalogue: Arc<Catalogue>, rules: &RuleSet) -> PreparedCatalogue {
+        let mut distinct_keys: Vec<LockKey> = Vec::new();
+        let mut key_ids: HashMap<LockKey, usize> = HashMap::new();
         let entries = catalogue
             .options()
             .iter()
             .map(|option| {
-                let keys = rules.lock_keys(option).map(Arc::from);
+                let keys: Result<Arc<[LockKey]>, RuleError> =
+                    rules.lock_keys(option).map(Arc::from);
                 if let Err(error) = &keys {
                     tracing::warn!(option = %option.id(), %error, "lock_keys failed");
                 }
-                let value = option_value(option, keys.as_deref().unwrap_or(&[]));
+                let occupied = keys.as_deref().unwrap_or(&[]);
+                let value = option_value(option, occupied);
+                let ids = occupied
+                    .iter()
+                    .map(|key| {
+                        *key_ids.entry(key.clone()).or_insert_with(|| {
+                            distinct_keys.push(key.clone());
+                            distinct_keys.len() - 1
+                        })
+                    })
+                    .collect();
                 PreparedOption {
                     option: Arc::clone(option),
                     keys,
                     value,
+                    key_ids: ids,
                 }
             })
             .collect();
         let display_order = display_order(&catalogue);
+        let key_values = distinct_keys
+            .iter()
+            .map(|k| Dynamic::from(rhai::ImmutableString::from(k.as_str())))
+            .collect();
         PreparedCatalogue {
             catalogue,
             rule_set_fingerprint: rules.fingerprint(),
             entries,
             display_order,
+            distinct_keys,
+            key_values,
+            key_ids,
         }
     }
 
@@ -72,6 +102,21 @@ impl PreparedCatalogue {
     /// indices of its entries in display order. Categories without options are left out.
     pub fn display_order(&self) -> &[(usize, Vec<usize>)] {
         &self.display_order
+    }
+    /// Every lock key the catalogue's options occupy, each once.
+    pub fn distinct_keys(&self) -> &[LockKey] {
+        &self.distinct_keys
+    }
+    pub(crate) fn key_value(&self, id: usize) -> Option<&Dynamic> {
+        self.key_values.get(id)
+    }
+    /// The index of `key` in [`PreparedCatalogue::distinct_keys`].
+    pub fn key_id(&self, key: &LockKey) -> Option<usize> {
+        self.key_ids.get(key).copied()
+    }
+    /// The entry's index, for per-option memos.
+    pub fn entry_index(&self, option: &OptionId) -> Option<usize> {
+        self.catalogue.option_position(option)
     }
 }
 

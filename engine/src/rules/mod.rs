@@ -19,7 +19,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::Path;
 use std::time::Duration;
 
-use rhai::{AST, Dynamic, Engine, FnAccess};
+use rhai::{AST, Array, Dynamic, Engine, FnAccess};
 use serde::Deserialize;
 
 pub use error::{RuleError, RuleSetError, SandboxLimit};
@@ -158,6 +158,15 @@ impl RuleSet {
             ast = ast.merge(&compiled);
         }
         origins.extend(landlord_origins);
+        let batch = engine
+            .compile(BATCH_SCRIPT)
+            .map_err(|e| RuleSetError::Syntax {
+                file: "tillval:batch".into(),
+                line: e.1.line().unwrap_or(0),
+                column: e.1.position().unwrap_or(0),
+                detail: e.0.to_string(),
+            })?;
+        ast = ast.merge(&batch);
 
         let mut messages = shipped_messages()?;
         let (sv, en) = (&source.messages_sv, &source.messages_en);
@@ -273,6 +282,54 @@ impl RuleSet {
         values::reasons_from("key_blocks", answer)
     }
 
+    /// `key_blocks` for many keys in one call into the sandbox (which costs more than the rule
+    /// it runs). `None` if the call failed as a whole: then the caller asks key by key, so that
+    /// a key whose rule fails fails alone, as it would have.
+    pub(crate) fn key_blocks_many(
+        &self,
+        tenant: &TenantValue,
+        keys: Array,
+    ) -> Option<Vec<Result<Vec<Reason>, RuleError>>> {
+        self.many(BATCH_KEY_BLOCKS, "key_blocks", tenant, keys)
+    }
+
+    /// `option_blocks` for many options in one call; `None` as for [`RuleSet::key_blocks_many`],
+    /// or when the set defines no `option_blocks`.
+    pub(crate) fn option_blocks_many(
+        &self,
+        tenant: &TenantValue,
+        options: Array,
+    ) -> Option<Vec<Result<Vec<Reason>, RuleError>>> {
+        if !self.defines_option_blocks {
+            return None;
+        }
+        self.many(BATCH_OPTION_BLOCKS, "option_blocks", tenant, options)
+    }
+
+    fn many(
+        &self,
+        batch: &'static str,
+        function: &'static str,
+        tenant: &TenantValue,
+        items: Array,
+    ) -> Option<Vec<Result<Vec<Reason>, RuleError>>> {
+        let expected = items.len();
+        let answers = sandbox::call_collecting(
+            &self.engine,
+            &self.ast,
+            self.wall_clock,
+            batch,
+            (tenant.clone(), Dynamic::from_array(items)),
+        )
+        .ok()?;
+        (answers.len() == expected).then(|| {
+            answers
+                .into_iter()
+                .map(|a| values::reasons_from(function, a))
+                .collect()
+        })
+    }
+
     /// `option_blocks(tenant, option)`, when the set defines it.
     pub(crate) fn option_blocks(
         &self,
@@ -318,6 +375,20 @@ fn shipped_messages() -> Result<Messages, RuleSetError> {
     }
     Ok(messages)
 }
+
+/// Functions the engine adds to every set: each calls a rule for every item of an array, so
+/// that deciding a catalogue is a few calls into the sandbox rather than one per key or option.
+/// Merged last, so a set cannot replace them.
+const BATCH_SCRIPT: &str = "
+fn __tillval_key_blocks_all(tenant, keys) {
+    for key in keys { __tillval_collect(key_blocks(tenant, key)); }
+}
+fn __tillval_option_blocks_all(tenant, options) {
+    for option in options { __tillval_collect(option_blocks(tenant, option)); }
+}
+";
+const BATCH_KEY_BLOCKS: &str = "__tillval_key_blocks_all";
+const BATCH_OPTION_BLOCKS: &str = "__tillval_option_blocks_all";
 
 fn defines(ast: &AST, name: &str) -> bool {
     ast.iter_functions()

@@ -49,6 +49,27 @@ thread_local! {
     /// The deadline of the rule call running on this thread. rhai's progress callback is
     /// shared by the engine, so the per-call budget has to live beside it.
     static DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
+    /// What a batched call collects, one answer per item (see `rules::BATCH_SCRIPT`): growing
+    /// a script array instead costs a data-size check of the whole array per item.
+    static COLLECTED: std::cell::RefCell<Vec<Dynamic>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The native function batched calls hand each answer to.
+pub(crate) const COLLECT_FN: &str = "__tillval_collect";
+
+/// Calls a batch function under the limits and returns what it collected. A script that calls
+/// the collector itself only adds answers, which the caller's count check refuses.
+pub(crate) fn call_collecting(
+    engine: &Engine,
+    ast: &AST,
+    wall_clock: Duration,
+    function: &'static str,
+    args: impl FuncArgs,
+) -> Result<Vec<Dynamic>, RuleError> {
+    COLLECTED.with(|c| c.borrow_mut().clear());
+    let result = call(engine, ast, wall_clock, function, args);
+    let collected = COLLECTED.with(|c| std::mem::take(&mut *c.borrow_mut()));
+    result.map(|_| collected)
 }
 
 /// How often (in operations) the progress callback looks at the clock.
@@ -79,6 +100,9 @@ pub(crate) fn sandboxed_engine(limits: &SandboxLimits, params: rhai::Module) -> 
     });
     engine.register_static_module("params", params.into());
     super::values::register_tenant_type(&mut engine);
+    engine.register_fn(COLLECT_FN, |answer: Dynamic| {
+        COLLECTED.with(|c| c.borrow_mut().push(answer));
+    });
     engine.on_progress(|operations| {
         if operations % CLOCK_CHECK_EVERY != 0 {
             return None;

@@ -65,6 +65,12 @@ pub(crate) struct TenantFactsForScripts {
     cart: CartSummary,
     currency: Currency,
     rental_object: Dynamic,
+    // Made once per decision, cloned per read (not shared: a script that wrote to a shared
+    // value would change it for the decisions after it).
+    currency_text: Dynamic,
+    debt: Dynamic,
+    active_monthly_total: Dynamic,
+    cart_monthly_total: Dynamic,
 }
 
 pub(crate) fn tenant_value(
@@ -95,7 +101,11 @@ pub(crate) fn tenant_value(
         facts: facts.clone(),
         cart: cart.clone(),
         currency,
-        rental_object: Dynamic::from_map(apartment).into_shared(),
+        rental_object: Dynamic::from_map(apartment),
+        currency_text: text(currency.code()),
+        debt: money_value(facts.debt),
+        active_monthly_total: money_value(facts.active_monthly_total),
+        cart_monthly_total: money_value(cart.monthly_total.unwrap_or(Money::zero(currency))),
     }))
 }
 
@@ -115,13 +125,13 @@ pub(crate) fn register_tenant_type(engine: &mut Engine) {
         .register_get("ordering_enabled", |t: &mut TenantValue| {
             t.0.facts.ordering_enabled
         })
-        .register_get("currency", |t: &mut TenantValue| text(t.0.currency.code()))
-        .register_get("debt", |t: &mut TenantValue| money_value(t.0.facts.debt))
+        .register_get("currency", |t: &mut TenantValue| t.0.currency_text.clone())
+        .register_get("debt", |t: &mut TenantValue| t.0.debt.clone())
         .register_get("active_monthly_total", |t: &mut TenantValue| {
-            money_value(t.0.facts.active_monthly_total)
+            t.0.active_monthly_total.clone()
         })
         .register_get("cart_monthly_total", |t: &mut TenantValue| {
-            money_value(t.0.cart.monthly_total.unwrap_or(Money::zero(t.0.currency)))
+            t.0.cart_monthly_total.clone()
         })
         .register_get("cart_article_count", |t: &mut TenantValue| {
             i64::from(t.0.cart.article_count)
