@@ -63,7 +63,6 @@ pub(crate) struct TenantValue(Arc<TenantFactsForScripts>);
 pub(crate) struct TenantFactsForScripts {
     facts: TenantFacts,
     cart: CartSummary,
-    currency: Currency,
     rental_object: Dynamic,
     // Made once per decision, cloned per read (not shared: a script that wrote to a shared
     // value would change it for the decisions after it).
@@ -100,7 +99,6 @@ pub(crate) fn tenant_value(
     TenantValue(Arc::new(TenantFactsForScripts {
         facts: facts.clone(),
         cart: cart.clone(),
-        currency,
         rental_object: Dynamic::from_map(apartment),
         currency_text: text(currency.code()),
         debt: money_value(facts.debt),
