@@ -195,7 +195,6 @@ pub fn cart_summary(catalogue: &PreparedCatalogue, cart: &Cart) -> CartSummary {
 pub struct Decider<'a> {
     rules: &'a RuleSet,
     catalogue: &'a PreparedCatalogue,
-    cart: &'a Cart,
     summary: CartSummary,
     tenant: TenantValue,
     gate: Gate,
@@ -205,6 +204,8 @@ pub struct Decider<'a> {
     options: Vec<Option<Result<Vec<Reason>, RuleError>>>,
     /// The cart line holding each key id, if any.
     holders: Vec<Option<OptionId>>,
+    /// Whether each entry (by index) is in the cart.
+    in_cart: Vec<bool>,
 }
 
 /// Items per batched call: well inside the sandbox's array limit.
@@ -244,16 +245,25 @@ impl<'a> Decider<'a> {
                 *slot = Some(holder.clone());
             }
         }
+        let mut in_cart = vec![false; catalogue.entries().len()];
+        for line in cart.lines() {
+            if let Some(slot) = catalogue
+                .entry_index(&line.option)
+                .and_then(|i| in_cart.get_mut(i))
+            {
+                *slot = true;
+            }
+        }
         Decider {
             rules,
             catalogue,
-            cart,
             summary,
             tenant,
             gate,
             keys: vec![None; key_count],
             options: Vec::new(),
             holders,
+            in_cart,
         }
     }
 
@@ -387,7 +397,7 @@ impl<'a> Decider<'a> {
             return Availability::blocked(reasons, decided_by);
         }
         let id = entry.option.id();
-        if self.cart.contains(id) {
+        if self.in_cart.get(index).is_some_and(|&yes| yes) {
             return Availability::of(OptionStatus::InCart, Some(DecidedBy::Cart));
         }
         let mut holders: Vec<&OptionId> = Vec::new();
@@ -436,6 +446,11 @@ pub fn catalogue_view(
     let mut decider = Decider::new(rules, catalogue, facts, cart);
     let object = &facts.rental_object;
     // The options the apartment can have (S6), by category in display order.
+    let has_space: Vec<bool> = catalogue
+        .distinct_spaces()
+        .iter()
+        .map(|space| object.has_space(space))
+        .collect();
     let visible: Vec<(usize, Vec<usize>)> = catalogue
         .display_order()
         .iter()
@@ -447,7 +462,8 @@ pub fn catalogue_view(
                     catalogue
                         .entries()
                         .get(i)
-                        .is_some_and(|e| object.has_space(e.option.space()))
+                        .and_then(|e| has_space.get(e.space_id))
+                        .is_some_and(|&has| has)
                 })
                 .collect();
             (*category, members)

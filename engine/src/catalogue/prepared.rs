@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use rhai::Dynamic;
 
-use crate::model::{AddOnOption, Catalogue, LockKey, OptionId};
+use crate::model::{AddOnOption, Catalogue, LockKey, OptionId, SpaceId};
 use crate::rules::{RuleError, RuleSet, option_value};
 
 #[derive(Debug, Clone)]
@@ -17,6 +17,8 @@ pub struct PreparedOption {
     pub(crate) value: Dynamic,
     /// Indices of `keys` into [`PreparedCatalogue::distinct_keys`].
     pub(crate) key_ids: Vec<usize>,
+    /// Index of the option's space into [`PreparedCatalogue::distinct_spaces`].
+    pub(crate) space_id: usize,
 }
 
 #[derive(Debug)]
@@ -33,10 +35,13 @@ pub struct PreparedCatalogue {
     /// The same keys as script values, made once.
     key_values: Vec<Dynamic>,
     key_ids: HashMap<LockKey, usize>,
+    /// Every space some option is for, once: an apartment is asked about each once per view.
+    distinct_spaces: Vec<SpaceId>,
 }
 
 impl PreparedCatalogue {
     pub fn prepare(catalogue: Arc<Catalogue>, rules: &RuleSet) -> PreparedCatalogue {
+        let mut distinct_spaces: Vec<SpaceId> = Vec::new();
         let mut distinct_keys: Vec<LockKey> = Vec::new();
         let mut key_ids: HashMap<LockKey, usize> = HashMap::new();
         let entries = catalogue
@@ -59,11 +64,19 @@ impl PreparedCatalogue {
                         })
                     })
                     .collect();
+                let space_id = match distinct_spaces.iter().position(|s| s == option.space()) {
+                    Some(i) => i,
+                    None => {
+                        distinct_spaces.push(option.space().clone());
+                        distinct_spaces.len() - 1
+                    }
+                };
                 PreparedOption {
                     option: Arc::clone(option),
                     keys,
                     value,
                     key_ids: ids,
+                    space_id,
                 }
             })
             .collect();
@@ -80,6 +93,7 @@ impl PreparedCatalogue {
             distinct_keys,
             key_values,
             key_ids,
+            distinct_spaces,
         }
     }
 
@@ -113,6 +127,10 @@ impl PreparedCatalogue {
     /// The index of `key` in [`PreparedCatalogue::distinct_keys`].
     pub fn key_id(&self, key: &LockKey) -> Option<usize> {
         self.key_ids.get(key).copied()
+    }
+    /// Every space the catalogue's options are for, each once.
+    pub fn distinct_spaces(&self) -> &[SpaceId] {
+        &self.distinct_spaces
     }
     /// The entry's index, for per-option memos.
     pub fn entry_index(&self, option: &OptionId) -> Option<usize> {
