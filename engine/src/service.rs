@@ -312,13 +312,14 @@ impl<S: Store> Services<S> {
         tenant: &TenantId,
         object: &RentalObjectId,
     ) -> Result<DecisionContext, ServiceError> {
-        let object = self.rental_object(tenant, object).await?;
-        let rules = self.rules();
-        let catalogue = self.catalogues.get(object.property(), &rules).await?;
         let snapshot = self
             .store
-            .snapshot(tenant, Arc::clone(&object), self.clock.today())
-            .await?;
+            .leased_snapshot(tenant, object, self.clock.today())
+            .await?
+            .ok_or(ServiceError::NotFound("rental object"))?;
+        let object = Arc::clone(&snapshot.facts.rental_object);
+        let rules = self.rules();
+        let catalogue = self.catalogues.get(object.property(), &rules).await?;
         Ok(DecisionContext {
             rules,
             catalogue,

@@ -131,6 +131,18 @@ impl Store for AnyStore {
         }
     }
 
+    async fn leased_snapshot(
+        &self,
+        tenant: &TenantId,
+        rental_object: &RentalObjectId,
+        today: NaiveDate,
+    ) -> Result<Option<Snapshot>, StoreError> {
+        match self {
+            AnyStore::Sqlite(store) => store.leased_snapshot(tenant, rental_object, today).await,
+            AnyStore::Postgres(store) => store.leased_snapshot(tenant, rental_object, today).await,
+        }
+    }
+
     async fn snapshot(
         &self,
         tenant: &TenantId,

@@ -236,6 +236,23 @@ pub trait Store: Ledger + Clone + Send + Sync + std::fmt::Debug + 'static {
         rental_object: &RentalObjectId,
     ) -> impl Future<Output = Result<Option<Arc<RentalObject>>, StoreError>> + Send;
 
+    /// The lease check and the snapshot together: `None` if `tenant` does not lease
+    /// `rental_object`. A store may answer both with one statement (a catalogue request is
+    /// then one round trip to the database).
+    fn leased_snapshot(
+        &self,
+        tenant: &TenantId,
+        rental_object: &RentalObjectId,
+        today: NaiveDate,
+    ) -> impl Future<Output = Result<Option<Snapshot>, StoreError>> + Send {
+        async move {
+            match self.leased_rental_object(tenant, rental_object).await? {
+                Some(object) => Ok(Some(self.snapshot(tenant, object, today).await?)),
+                None => Ok(None),
+            }
+        }
+    }
+
     /// The facts and the cart for one decision, in one read transaction.
     fn snapshot(
         &self,

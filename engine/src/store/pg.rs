@@ -688,6 +688,7 @@ impl Store for PgStore {
                     t3: row.try_get(3)?,
                     n1: row.try_get(4)?,
                     n2: row.try_get(5)?,
+                    n3: None,
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;

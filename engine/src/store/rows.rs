@@ -10,8 +10,8 @@ use super::{Snapshot, StoreError, StoredCart};
 use crate::cases::Actor;
 use crate::checkout::{CheckoutDetails, PhoneNumber};
 use crate::model::{
-    Cart, CartLine, Currency, LockKey, Money, OngoingOrder, OptionId, Quantity, RentalObject,
-    TenantFacts, TenantId,
+    Cart, CartLine, Currency, LockKey, Money, OngoingOrder, OptionId, PropertyId, Quantity,
+    RentalObject, RentalObjectId, RentalObjectRecord, Space, SpaceId, TenantFacts, TenantId,
 };
 
 pub(super) fn money(amount: i64, currency: &str) -> Result<Money, StoreError> {
@@ -50,6 +50,51 @@ pub(super) struct SnapshotRow {
     pub t3: Option<String>,
     pub n1: Option<i64>,
     pub n2: Option<i64>,
+    pub n3: Option<i64>,
+}
+
+/// The apartment (from its `object` and `space` rows; `None` without an `object` row, which
+/// the statement gives only with a lease) and then the snapshot from the other rows.
+pub(super) fn assemble_leased_snapshot(
+    rows: Vec<SnapshotRow>,
+    tenant: &TenantId,
+    today: NaiveDate,
+) -> Result<Option<Snapshot>, StoreError> {
+    let mut object: Option<RentalObjectRecord> = None;
+    let mut spaces: Vec<(i64, Space)> = Vec::new();
+    let mut rest = Vec::with_capacity(rows.len());
+    for row in rows {
+        let required = |value: Option<String>| value.ok_or_else(|| corrupt("snapshot"));
+        match row.kind.as_str() {
+            "object" => {
+                object = Some(RentalObjectRecord {
+                    id: RentalObjectId::parse(required(row.t1)?)?,
+                    property: PropertyId::parse(required(row.t2)?)?,
+                    address: required(row.t3)?,
+                    building_year: i32::try_from(row.n1.unwrap_or(0))
+                        .map_err(|_| corrupt("building year"))?,
+                    rooms: u8::try_from(row.n2.unwrap_or(0)).map_err(|_| corrupt("rooms"))?,
+                    area_sqm: u32::try_from(row.n3.unwrap_or(0)).map_err(|_| corrupt("area"))?,
+                    spaces: Vec::new(),
+                })
+            }
+            "space" => spaces.push((
+                row.n1.unwrap_or(0),
+                Space {
+                    id: SpaceId::parse(required(row.t1)?)?,
+                    name: required(row.t2)?,
+                },
+            )),
+            _ => rest.push(row),
+        }
+    }
+    let Some(mut record) = object else {
+        return Ok(None);
+    };
+    spaces.sort_by_key(|(position, _)| *position);
+    record.spaces = spaces.into_iter().map(|(_, space)| space).collect();
+    let object = Arc::new(RentalObject::try_from(record)?);
+    assemble_snapshot(rest, tenant, object, today).map(Some)
 }
 
 /// The facts and the cart from the snapshot statement's rows; both stores run the same union.

@@ -11,7 +11,10 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqliteConnection, SqlitePool};
 
-use super::rows::{SnapshotRow, actor_text, assemble_snapshot, corrupt, details_from, money};
+use super::rows::{
+    SnapshotRow, actor_text, assemble_leased_snapshot, assemble_snapshot, corrupt, details_from,
+    money,
+};
 use super::{
     Fee, PoolSettings, Snapshot, Store, StoreError, StoredCart, SubmitOutcome, SubmitPlan,
     TenantRecord,
@@ -32,6 +35,38 @@ pub struct SqliteStore {
 fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
 }
+
+/// Everything one decision reads, as rows of (kind, three texts, three numbers): one
+/// statement, so one consistent snapshot without a transaction, and one round trip to sqlx's
+/// connection thread instead of a dozen (that hop, not the SQL, is the cost). ?1 is the
+/// tenant, ?2 the rental object.
+const SNAPSHOT_SQL: &str = "SELECT 'enabled' AS kind, NULL AS t1, NULL AS t2, NULL AS t3, \
+        (SELECT s.ordering_enabled AND t.ordering_enabled FROM landlord_settings s, tenants t \
+         WHERE s.id = 1 AND t.id = ?1) AS n1, NULL AS n2, NULL AS n3 \
+ UNION ALL SELECT 'currency', c.currency, NULL, NULL, NULL, NULL, NULL FROM catalogues c \
+        JOIN rental_objects o ON o.property_id = c.property_id WHERE o.id = ?2 \
+ UNION ALL SELECT 'debt', currency, NULL, NULL, amount, NULL, NULL FROM ledger_debts WHERE tenant_id = ?1 \
+ UNION ALL SELECT 'ongoing', l.lock_key, c.number, NULL, NULL, NULL, NULL FROM order_locks l \
+        JOIN cases c ON c.id = l.case_id WHERE l.rental_object_id = ?2 \
+ UNION ALL SELECT 'unpaid', currency, lock_keys, NULL, amount - paid, NULL, NULL FROM ledger_fees \
+        WHERE rental_object_id = ?2 AND tenant_id = ?1 AND paid < amount \
+ UNION ALL SELECT 'active', l.currency, NULL, NULL, l.monthly_price, l.quantity, NULL FROM case_lines l \
+        JOIN cases c ON c.id = l.case_id \
+        WHERE c.rental_object_id = ?2 AND c.status NOT IN ('REJECTED', 'CANCELLED') \
+ UNION ALL SELECT 'co_tenant', tenant_id, NULL, NULL, NULL, NULL, NULL FROM leases \
+        WHERE rental_object_id = ?2 AND tenant_id != ?1 \
+ UNION ALL SELECT 'line', option_id, NULL, NULL, quantity, seq, NULL FROM cart_lines \
+        WHERE tenant_id = ?1 AND rental_object_id = ?2 \
+ UNION ALL SELECT 'details', contact_phone, preferred_date, message, NULL, NULL, NULL FROM carts \
+        WHERE tenant_id = ?1 AND rental_object_id = ?2";
+
+/// The apartment and its spaces, only if the tenant leases it; goes before [`SNAPSHOT_SQL`].
+const LEASED_OBJECT_SQL: &str = "SELECT 'object', o.id, o.property_id, o.address, o.building_year, o.rooms, o.area_sqm \
+        FROM leases l JOIN rental_objects o ON o.id = l.rental_object_id \
+        WHERE l.tenant_id = ?1 AND l.rental_object_id = ?2 \
+ UNION ALL SELECT 'space', s.space_id, s.name, NULL, s.position, NULL, NULL \
+        FROM leases l JOIN spaces s ON s.rental_object_id = l.rental_object_id \
+        WHERE l.tenant_id = ?1 AND l.rental_object_id = ?2";
 
 impl SqliteStore {
     /// Opens (creating if need be) the database at `url` (`sqlite://tillval.db`, or a path) and
@@ -78,6 +113,32 @@ impl SqliteStore {
             .await
             .map_err(|e| StoreError::Database(e.to_string()))?;
         Ok(SqliteStore { pool })
+    }
+
+    async fn snapshot_rows(
+        &self,
+        sql: &str,
+        tenant: &TenantId,
+        object: &RentalObjectId,
+    ) -> Result<Vec<SnapshotRow>, StoreError> {
+        sqlx::query(sql)
+            .bind(tenant.as_str())
+            .bind(object.as_str())
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(SnapshotRow {
+                    kind: row.try_get(0)?,
+                    t1: row.try_get(1)?,
+                    t2: row.try_get(2)?,
+                    t3: row.try_get(3)?,
+                    n1: row.try_get(4)?,
+                    n2: row.try_get(5)?,
+                    n3: row.try_get(6)?,
+                })
+            })
+            .collect()
     }
 
     /// Closes every connection; waits for them to finish.
@@ -494,53 +555,26 @@ impl Store for SqliteStore {
         Ok(Some(Arc::new(RentalObject::try_from(record)?)))
     }
 
+    async fn leased_snapshot(
+        &self,
+        tenant: &TenantId,
+        object: &RentalObjectId,
+        today: NaiveDate,
+    ) -> Result<Option<Snapshot>, StoreError> {
+        let sql = format!("{LEASED_OBJECT_SQL} UNION ALL {SNAPSHOT_SQL}");
+        let rows = self.snapshot_rows(&sql, tenant, object).await?;
+        assemble_leased_snapshot(rows, tenant, today)
+    }
+
     async fn snapshot(
         &self,
         tenant: &TenantId,
         object: Arc<RentalObject>,
         today: NaiveDate,
     ) -> Result<Snapshot, StoreError> {
-        // One statement, so one consistent snapshot without a transaction, and one round trip
-        // to sqlx's connection thread instead of a dozen: that hop, not the SQL, is the cost.
-        let rows = sqlx::query(
-            "SELECT 'enabled' AS kind, NULL AS t1, NULL AS t2, NULL AS t3, \
-                    (SELECT s.ordering_enabled AND t.ordering_enabled FROM landlord_settings s, tenants t \
-                     WHERE s.id = 1 AND t.id = ?1) AS n1, NULL AS n2 \
-             UNION ALL SELECT 'currency', c.currency, NULL, NULL, NULL, NULL FROM catalogues c \
-                    JOIN rental_objects o ON o.property_id = c.property_id WHERE o.id = ?2 \
-             UNION ALL SELECT 'debt', currency, NULL, NULL, amount, NULL FROM ledger_debts WHERE tenant_id = ?1 \
-             UNION ALL SELECT 'ongoing', l.lock_key, c.number, NULL, NULL, NULL FROM order_locks l \
-                    JOIN cases c ON c.id = l.case_id WHERE l.rental_object_id = ?2 \
-             UNION ALL SELECT 'unpaid', currency, lock_keys, NULL, amount - paid, NULL FROM ledger_fees \
-                    WHERE rental_object_id = ?2 AND tenant_id = ?1 AND paid < amount \
-             UNION ALL SELECT 'active', l.currency, NULL, NULL, l.monthly_price, l.quantity FROM case_lines l \
-                    JOIN cases c ON c.id = l.case_id \
-                    WHERE c.rental_object_id = ?2 AND c.status NOT IN ('REJECTED', 'CANCELLED') \
-             UNION ALL SELECT 'co_tenant', tenant_id, NULL, NULL, NULL, NULL FROM leases \
-                    WHERE rental_object_id = ?2 AND tenant_id != ?1 \
-             UNION ALL SELECT 'line', option_id, NULL, NULL, quantity, seq FROM cart_lines \
-                    WHERE tenant_id = ?1 AND rental_object_id = ?2 \
-             UNION ALL SELECT 'details', contact_phone, preferred_date, message, NULL, NULL FROM carts \
-                    WHERE tenant_id = ?1 AND rental_object_id = ?2",
-        )
-        .bind(tenant.as_str())
-        .bind(object.id().as_str())
-        .fetch_all(&self.pool)
-        .await?;
-
-        let rows = rows
-            .iter()
-            .map(|row| {
-                Ok(SnapshotRow {
-                    kind: row.try_get(0)?,
-                    t1: row.try_get(1)?,
-                    t2: row.try_get(2)?,
-                    t3: row.try_get(3)?,
-                    n1: row.try_get(4)?,
-                    n2: row.try_get(5)?,
-                })
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
+        let rows = self
+            .snapshot_rows(SNAPSHOT_SQL, tenant, object.id())
+            .await?;
         assemble_snapshot(rows, tenant, object, today)
     }
 
