@@ -15,10 +15,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use tillval_engine::demo::{demo, load_demo};
-use tillval_engine::model::{OptionId, RentalObject, RentalObjectId, RentalObjectRecord, TenantId};
+use tillval_engine::model::{OptionId, RentalObjectId, TenantId};
 use tillval_engine::rules::RuleSet;
 use tillval_engine::service::{Services, SystemClock};
-use tillval_engine::store::{AnyStore, PgStore, PoolSettings, SqliteStore, Store, TenantRecord};
+use tillval_engine::store::{AnyStore, PgStore, PoolSettings, SqliteStore};
 use tillval_engine::test_database::TestDatabase;
 use tillval_graphql::auth::{Auth, Role};
 use tillval_graphql::{AppState, build_schema, router};
@@ -35,34 +35,8 @@ async fn prepare(
     services: &Services<AnyStore>,
     orders: usize,
 ) -> Result<Vec<(TenantId, RentalObjectId)>, AnyError> {
-    let template = demo(chrono::Utc::now().date_naive())?.rental_objects[0].clone();
     let dishwasher = OptionId::parse("dm-bosch-serie4")?;
-    let mut pairs = Vec::with_capacity(orders);
-    for i in 0..orders {
-        let object_id = RentalObjectId::parse(format!("scale-{i}"))?;
-        let record = RentalObjectRecord {
-            id: object_id.clone(),
-            ..RentalObjectRecord::from(template.clone())
-        };
-        let store = services.store();
-        store
-            .put_rental_object(&RentalObject::try_from(record)?, "Kv. Ekbacken")
-            .await?;
-        let tenant = TenantId::parse(format!("scale-t{i}"))?;
-        store
-            .put_tenant(&TenantRecord {
-                id: tenant.clone(),
-                name: "Bänk".into(),
-                ordering_enabled: true,
-            })
-            .await?;
-        store.put_lease(&tenant, &object_id).await?;
-        services
-            .cart_add(&tenant, &object_id, &dishwasher, 1)
-            .await?;
-        pairs.push((tenant, object_id));
-    }
-    Ok(pairs)
+    tillval_benches::demo_apartments(services, "scale", orders, Some(&dishwasher)).await
 }
 
 /// Starts a node over `store` on a free loopback port; its GraphQL URL.

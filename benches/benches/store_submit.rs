@@ -10,10 +10,10 @@ use std::time::Instant;
 
 use tillval_engine::checkout::{IdempotencyKey, SubmitRequest};
 use tillval_engine::demo::{demo, load_demo};
-use tillval_engine::model::{OptionId, RentalObject, RentalObjectId, RentalObjectRecord, TenantId};
+use tillval_engine::model::{OptionId, RentalObjectId, TenantId};
 use tillval_engine::rules::RuleSet;
 use tillval_engine::service::{Services, SystemClock};
-use tillval_engine::store::{SqliteStore, Store, TenantRecord};
+use tillval_engine::store::SqliteStore;
 
 type AnyError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -22,35 +22,9 @@ async fn prepare(
     tag: &str,
     services: &Services<SqliteStore>,
 ) -> Result<Vec<(TenantId, RentalObjectId)>, AnyError> {
-    let template = demo(chrono::Utc::now().date_naive())?.rental_objects[0].clone();
     let dishwasher = OptionId::parse("dm-bosch-serie4")?;
-    let mut pairs = Vec::with_capacity(orders);
-    for i in 0..orders {
-        let object_id = RentalObjectId::parse(format!("bench-{tag}-{i}"))?;
-        let record = RentalObjectRecord {
-            id: object_id.clone(),
-            ..RentalObjectRecord::from(template.clone())
-        };
-        services
-            .store()
-            .put_rental_object(&RentalObject::try_from(record)?, "Kv. Ekbacken")
-            .await?;
-        let tenant = TenantId::parse(format!("bench-{tag}-t{i}"))?;
-        services
-            .store()
-            .put_tenant(&TenantRecord {
-                id: tenant.clone(),
-                name: "Bänk".into(),
-                ordering_enabled: true,
-            })
-            .await?;
-        services.store().put_lease(&tenant, &object_id).await?;
-        services
-            .cart_add(&tenant, &object_id, &dishwasher, 1)
-            .await?;
-        pairs.push((tenant, object_id));
-    }
-    Ok(pairs)
+    tillval_benches::demo_apartments(services, &format!("bench-{tag}"), orders, Some(&dishwasher))
+        .await
 }
 
 async fn submit_all(

@@ -146,3 +146,44 @@ pub fn rules_dir() -> std::path::PathBuf {
         .join("..")
         .join("rules")
 }
+
+/// `count` copies of the demo's first apartment (`{tag}-{i}`), each leased by a tenant of its
+/// own (`{tag}-t{i}`), with `in_cart` in each cart if given: orders that conflict with nothing.
+pub async fn demo_apartments<S: tillval_engine::store::Store>(
+    services: &tillval_engine::service::Services<S>,
+    tag: &str,
+    count: usize,
+    in_cart: Option<&OptionId>,
+) -> Result<Vec<(TenantId, RentalObjectId)>, Box<dyn std::error::Error + Send + Sync>> {
+    let template = tillval_engine::demo::demo(chrono::Utc::now().date_naive())?
+        .rental_objects
+        .first()
+        .ok_or("the demo has apartments")?
+        .clone();
+    let store = services.store();
+    let mut pairs = Vec::with_capacity(count);
+    for i in 0..count {
+        let object = RentalObjectId::parse(format!("{tag}-{i}"))?;
+        let record = RentalObjectRecord {
+            id: object.clone(),
+            ..RentalObjectRecord::from(template.clone())
+        };
+        store
+            .put_rental_object(&RentalObject::try_from(record)?, "Kv. Ekbacken")
+            .await?;
+        let tenant = TenantId::parse(format!("{tag}-t{i}"))?;
+        store
+            .put_tenant(&tillval_engine::store::TenantRecord {
+                id: tenant.clone(),
+                name: "Bänk".into(),
+                ordering_enabled: true,
+            })
+            .await?;
+        store.put_lease(&tenant, &object).await?;
+        if let Some(option) = in_cart {
+            services.cart_add(&tenant, &object, option, 1).await?;
+        }
+        pairs.push((tenant, object));
+    }
+    Ok(pairs)
+}

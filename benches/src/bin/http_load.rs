@@ -20,10 +20,9 @@ use std::time::{Duration, Instant};
 use async_graphql::{EmptySubscription, ID, Object, Schema, SimpleObject};
 use serde::Deserialize;
 use tillval_engine::demo::{demo, load_demo};
-use tillval_engine::model::{RentalObject, RentalObjectId, RentalObjectRecord, TenantId};
 use tillval_engine::rules::RuleSet;
 use tillval_engine::service::{Services, SystemClock};
-use tillval_engine::store::{SqliteStore, Store, TenantRecord};
+use tillval_engine::store::SqliteStore;
 use tillval_graphql::auth::{Auth, Role};
 
 type AnyError = Box<dyn std::error::Error + Send + Sync>;
@@ -249,34 +248,8 @@ fn tillval_binary() -> Result<PathBuf, AnyError> {
 async fn prepare_database(path: &Path, connections: usize) -> Result<(), AnyError> {
     let store = SqliteStore::open(path.to_str().ok_or("path")?).await?;
     let services = Services::new(store, RuleSet::shipped()?, Arc::new(SystemClock));
-    let data = demo(chrono::Utc::now().date_naive())?;
-    load_demo(&services, &data).await?;
-    let template = data
-        .rental_objects
-        .first()
-        .ok_or("the demo has apartments")?
-        .clone();
-    for i in 0..connections {
-        let object = RentalObjectId::parse(format!("load-{i}"))?;
-        let record = RentalObjectRecord {
-            id: object.clone(),
-            ..RentalObjectRecord::from(template.clone())
-        };
-        services
-            .store()
-            .put_rental_object(&RentalObject::try_from(record)?, "Kv. Ekbacken")
-            .await?;
-        let tenant = TenantId::parse(format!("load-t{i}"))?;
-        services
-            .store()
-            .put_tenant(&TenantRecord {
-                id: tenant.clone(),
-                name: "Last".into(),
-                ordering_enabled: true,
-            })
-            .await?;
-        services.store().put_lease(&tenant, &object).await?;
-    }
+    load_demo(&services, &demo(chrono::Utc::now().date_naive())?).await?;
+    tillval_benches::demo_apartments(&services, "load", connections, None).await?;
     services.store().close().await;
     Ok(())
 }
