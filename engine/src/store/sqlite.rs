@@ -12,19 +12,20 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, SqliteConnection, SqlitePool};
 
 use super::rows::{
-    SnapshotRow, actor_text, assemble_leased_snapshot, assemble_snapshot, corrupt, details_from,
-    money,
+    SnapshotRow, StoreRow, actor_text, assemble_leased_snapshot, assemble_snapshot, cart_line_from,
+    case_from, case_line_from, category_from, decision_from, details_row, fee_from, history_from,
+    option_from, picture_from, rental_object_from, space_from, stored_rule_set_from, tenant_from,
+    terms_from,
 };
 use super::{
     Fee, PoolSettings, Snapshot, Store, StoreError, StoredCart, SubmitOutcome, SubmitPlan,
     TenantRecord,
 };
-use crate::cases::{Actor, Case, CaseLine, CaseNumber, CasePage, CaseStatus, HistoryEntry};
+use crate::cases::{Actor, Case, CaseNumber, CasePage, CaseStatus};
 use crate::checkout::{CheckoutDetails, IdempotencyKey, Terms};
 use crate::model::{
-    AddOnOption, AddOnOptionRecord, Cart, CartLine, Catalogue, CatalogueRecord, Category,
-    CategoryId, Currency, LockKey, Money, OptionId, Picture, PropertyId, Quantity, RentalObject,
-    RentalObjectId, RentalObjectRecord, Space, SpaceId, TenantId, Unit,
+    AddOnOption, Cart, CartLine, Catalogue, CatalogueRecord, Currency, LockKey, Money, OptionId,
+    Picture, PropertyId, Quantity, RentalObject, RentalObjectId, TenantId, Unit,
 };
 
 #[derive(Debug, Clone)]
@@ -166,23 +167,9 @@ impl SqliteStore {
         .fetch_all(&mut *conn)
         .await?
         .iter()
-        .map(|s| {
-            Ok(Space {
-                id: SpaceId::parse(s.try_get::<String, _>(0)?)?,
-                name: s.try_get(1)?,
-            })
-        })
+        .map(|s| space_from(s, 0))
         .collect::<Result<Vec<_>, StoreError>>()?;
-        let record = RentalObjectRecord {
-            id: RentalObjectId::parse(row.try_get::<String, _>(0)?)?,
-            property: PropertyId::parse(row.try_get::<String, _>(1)?)?,
-            address: row.try_get(2)?,
-            building_year: row.try_get(3)?,
-            rooms: u8::try_from(row.try_get::<i64, _>(4)?).map_err(|_| corrupt("rooms"))?,
-            area_sqm: u32::try_from(row.try_get::<i64, _>(5)?).map_err(|_| corrupt("area"))?,
-            spaces,
-        };
-        Ok(Some(RentalObject::try_from(record)?))
+        Ok(Some(rental_object_from(&row, spaces)?))
     }
 
     async fn load_cart(
@@ -198,12 +185,7 @@ impl SqliteStore {
         .fetch_all(&mut *conn)
         .await?
         .iter()
-        .map(|r| {
-            Ok(CartLine {
-                option: OptionId::parse(r.try_get::<String, _>(0)?)?,
-                quantity: Quantity::new(r.try_get(1)?)?,
-            })
-        })
+        .map(cart_line_from)
         .collect::<Result<Vec<_>, StoreError>>()?;
         let details = sqlx::query(
             "SELECT contact_phone, preferred_date, message FROM carts WHERE tenant_id = ? AND rental_object_id = ?",
@@ -212,7 +194,7 @@ impl SqliteStore {
         .bind(object.as_str())
         .fetch_optional(&mut *conn)
         .await?
-        .map(|r| details_from(r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))
+        .map(|r| details_row(&r))
         .transpose()?
         .unwrap_or_default();
         Ok(StoredCart {
@@ -240,21 +222,7 @@ impl SqliteStore {
         .fetch_all(&mut *conn)
         .await?
         .iter()
-        .map(|l| {
-            let currency: String = l.try_get(8)?;
-            let keys: Vec<LockKey> =
-                serde_json::from_str(&l.try_get::<String, _>(4)?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            Ok(CaseLine {
-                option: OptionId::parse(l.try_get::<String, _>(0)?)?,
-                option_name: l.try_get(1)?,
-                category: CategoryId::parse(l.try_get::<String, _>(2)?)?,
-                space: SpaceId::parse(l.try_get::<String, _>(3)?)?,
-                keys,
-                quantity: Quantity::new(l.try_get(5)?)?,
-                monthly_price: money(l.try_get(6)?, &currency)?,
-                one_time_fee: money(l.try_get(7)?, &currency)?,
-            })
-        })
+        .map(case_line_from)
         .collect::<Result<Vec<_>, StoreError>>()?;
         let history = sqlx::query(
             "SELECT status, actor, at FROM case_history WHERE case_id = ? ORDER BY seq",
@@ -263,36 +231,9 @@ impl SqliteStore {
         .fetch_all(&mut *conn)
         .await?
         .iter()
-        .map(|h| {
-            let status = CaseStatus::parse(&h.try_get::<String, _>(0)?)
-                .ok_or_else(|| corrupt("history status"))?;
-            let actor = match h.try_get::<String, _>(1)?.as_str() {
-                "tenant" => Actor::Tenant,
-                "staff" => Actor::Staff,
-                _ => return Err(corrupt("history actor")),
-            };
-            Ok(HistoryEntry {
-                status,
-                actor,
-                at: h.try_get(2)?,
-            })
-        })
+        .map(history_from)
         .collect::<Result<Vec<_>, StoreError>>()?;
-        Ok(Some(Case {
-            id: row.try_get(0)?,
-            number: CaseNumber::parse(&row.try_get::<String, _>(1)?)
-                .ok_or_else(|| corrupt("case number"))?,
-            tenant: TenantId::parse(row.try_get::<String, _>(2)?)?,
-            rental_object: RentalObjectId::parse(row.try_get::<String, _>(3)?)?,
-            status: CaseStatus::parse(&row.try_get::<String, _>(4)?)
-                .ok_or_else(|| corrupt("case status"))?,
-            terms_version: row.try_get(5)?,
-            details: details_from(row.try_get(6)?, row.try_get(7)?, row.try_get(8)?)?,
-            lines,
-            history,
-            created_at: row.try_get(9)?,
-            updated_at: row.try_get(10)?,
-        }))
+        Ok(Some(case_from(&row, lines, history)?))
     }
 
     async fn load_fee(conn: &mut SqliteConnection, id: i64) -> Result<Option<Fee>, StoreError> {
@@ -380,33 +321,7 @@ async fn stored_rule_set(
     .bind(version)
     .fetch_optional(&mut *conn)
     .await?;
-    row.map(|r| {
-        Ok(super::StoredRuleSet {
-            version: r.try_get(0)?,
-            name: r.try_get(1)?,
-            manifest_version: r.try_get(2)?,
-            published_by: r.try_get(3)?,
-            published_at: r.try_get(4)?,
-            active: r.try_get::<Option<bool>, _>(5)?.unwrap_or(false),
-        })
-    })
-    .transpose()
-}
-
-fn fee_from(r: &sqlx::sqlite::SqliteRow) -> Result<Fee, StoreError> {
-    let currency: String = r.try_get(8)?;
-    Ok(Fee {
-        id: r.try_get(0)?,
-        tenant: TenantId::parse(r.try_get::<String, _>(1)?)?,
-        rental_object: RentalObjectId::parse(r.try_get::<String, _>(2)?)?,
-        case_number: CaseNumber::parse(&r.try_get::<String, _>(3)?)
-            .ok_or_else(|| corrupt("case number"))?,
-        option: OptionId::parse(r.try_get::<String, _>(4)?)?,
-        keys: serde_json::from_str(&r.try_get::<String, _>(5)?)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        amount: money(r.try_get(6)?, &currency)?,
-        paid: money(r.try_get(7)?, &currency)?,
-    })
+    row.map(|r| stored_rule_set_from(&r)).transpose()
 }
 
 impl super::Ledger for SqliteStore {
@@ -485,14 +400,7 @@ impl Store for SqliteStore {
             .bind(tenant.as_str())
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|r| {
-            Ok(TenantRecord {
-                id: TenantId::parse(r.try_get::<String, _>(0)?)?,
-                name: r.try_get(1)?,
-                ordering_enabled: r.try_get(2)?,
-            })
-        })
-        .transpose()
+        row.map(|r| tenant_from(&r)).transpose()
     }
 
     async fn rental_objects(&self, tenant: &TenantId) -> Result<Vec<RentalObject>, StoreError> {
@@ -533,26 +441,12 @@ impl Store for SqliteStore {
         };
         let mut spaces = Vec::with_capacity(rows.len());
         for row in &rows {
-            if let (Some(id), Some(name)) = (
-                row.try_get::<Option<String>, _>(6)?,
-                row.try_get::<Option<String>, _>(7)?,
-            ) {
-                spaces.push(Space {
-                    id: SpaceId::parse(id)?,
-                    name,
-                });
+            // Without spaces, the LEFT JOIN gives one row of NULLs.
+            if row.text_opt(6)?.is_some() {
+                spaces.push(space_from(row, 6)?);
             }
         }
-        let record = RentalObjectRecord {
-            id: RentalObjectId::parse(first.try_get::<String, _>(0)?)?,
-            property: PropertyId::parse(first.try_get::<String, _>(1)?)?,
-            address: first.try_get(2)?,
-            building_year: first.try_get(3)?,
-            rooms: u8::try_from(first.try_get::<i64, _>(4)?).map_err(|_| corrupt("rooms"))?,
-            area_sqm: u32::try_from(first.try_get::<i64, _>(5)?).map_err(|_| corrupt("area"))?,
-            spaces,
-        };
-        Ok(Some(Arc::new(RentalObject::try_from(record)?)))
+        Ok(Some(Arc::new(rental_object_from(first, spaces)?)))
     }
 
     async fn leased_snapshot(
@@ -595,14 +489,7 @@ impl Store for SqliteStore {
                 .fetch_all(&mut *tx)
                 .await?
                 .iter()
-                .map(|r| {
-                    Ok(Category {
-                        id: CategoryId::parse(r.try_get::<String, _>(0)?)?,
-                        name: r.try_get(1)?,
-                        position: u32::try_from(r.try_get::<i64, _>(2)?)
-                            .map_err(|_| corrupt("position"))?,
-                    })
-                })
+                .map(category_from)
                 .collect::<Result<Vec<_>, StoreError>>()?;
         let mut pictures: HashMap<String, Vec<Picture>> = HashMap::new();
         for r in sqlx::query(
@@ -612,11 +499,8 @@ impl Store for SqliteStore {
         .fetch_all(&mut *tx)
         .await?
         {
-            pictures.entry(r.try_get(0)?).or_default().push(Picture {
-                thumbnail: r.try_get(1)?,
-                large: r.try_get(2)?,
-                alt: r.try_get(3)?,
-            });
+            let (option, picture) = picture_from(&r)?;
+            pictures.entry(option).or_default().push(picture);
         }
         let options = sqlx::query(
             "SELECT id, category_id, space_id, name, description, monthly_price, one_time_fee, currency, unit_kind, \
@@ -626,26 +510,7 @@ impl Store for SqliteStore {
         .fetch_all(&mut *tx)
         .await?
         .iter()
-        .map(|r| {
-            let id: String = r.try_get(0)?;
-            let currency: String = r.try_get(7)?;
-            let unit = match r.try_get::<String, _>(8)?.as_str() {
-                "piece" => Unit::Piece { max: Quantity::new(r.try_get(9)?)? },
-                _ => Unit::Single,
-            };
-            Ok(AddOnOption::try_from(AddOnOptionRecord {
-                pictures: pictures.remove(&id).unwrap_or_default(),
-                id: OptionId::parse(&id)?,
-                category: CategoryId::parse(r.try_get::<String, _>(1)?)?,
-                space: SpaceId::parse(r.try_get::<String, _>(2)?)?,
-                name: r.try_get(3)?,
-                description: r.try_get(4)?,
-                monthly_price: money(r.try_get(5)?, &currency)?,
-                one_time_fee: money(r.try_get(6)?, &currency)?,
-                unit,
-                position: u32::try_from(r.try_get::<i64, _>(10)?).map_err(|_| corrupt("position"))?,
-            })?)
-        })
+        .map(|r| option_from(r, &mut pictures))
         .collect::<Result<Vec<_>, StoreError>>()?;
         tx.commit().await?;
         let record = CatalogueRecord {
@@ -824,15 +689,7 @@ impl Store for SqliteStore {
         let row = sqlx::query("SELECT version, text_sv, text_en, published_at FROM terms ORDER BY version DESC LIMIT 1")
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|r| {
-            Ok(Terms {
-                version: r.try_get(0)?,
-                text_sv: r.try_get(1)?,
-                text_en: r.try_get(2)?,
-                published_at: r.try_get(3)?,
-            })
-        })
-        .transpose()
+        row.map(|r| terms_from(&r)).transpose()
     }
 
     async fn submit(&self, plan: &SubmitPlan) -> Result<SubmitOutcome, StoreError> {
@@ -1362,28 +1219,7 @@ impl Store for SqliteStore {
         let records = rows
             .iter()
             .take(first as usize)
-            .map(|r| {
-                let json = |text: String| {
-                    serde_json::from_str::<serde_json::Value>(&text)
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))
-                };
-                let codes: Vec<String> = serde_json::from_value(json(r.try_get(6)?)?)
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                Ok(super::DecisionRecord {
-                    id: r.try_get(0)?,
-                    tenant: TenantId::parse(r.try_get::<String, _>(1)?)?,
-                    rental_object: RentalObjectId::parse(r.try_get::<String, _>(2)?)?,
-                    action: r.try_get(3)?,
-                    option: r
-                        .try_get::<Option<String>, _>(4)?
-                        .map(OptionId::parse)
-                        .transpose()?,
-                    rule_set: r.try_get(5)?,
-                    reason_codes: codes,
-                    figures: json(r.try_get(7)?)?,
-                    at: r.try_get(8)?,
-                })
-            })
+            .map(decision_from)
             .collect::<Result<Vec<_>, StoreError>>()?;
         Ok((records, has_next))
     }
