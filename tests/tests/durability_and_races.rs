@@ -259,7 +259,55 @@ async fn concurrent_adds_on_one_key_leave_one_line(backend: Backend) {
     db.finish().await;
 }
 
+/// Payments on one fee through two stores at once (two nodes, or two pools on one file): the
+/// fee is never paid more than its amount, and every payment either lands whole or is refused.
+async fn concurrent_payments_never_overpay_a_fee(backend: Backend) {
+    let Some(db) = demo_db_on(backend, "concurrent_payments_never_overpay_a_fee").await else {
+        return;
+    };
+    let other = db.reopen().await;
+    let david = tenant("david-ek");
+    let fee = db.services.ledger_fees(&david).await.unwrap()[0].clone();
+    let remaining = fee.remaining().minor();
+    assert!(remaining >= 4, "the demo fee has something left to pay");
+    let part = remaining / 4;
+    let tasks: Vec<_> = (0..10)
+        .map(|i| {
+            let services = if i % 2 == 0 {
+                db.services.clone()
+            } else {
+                other.clone()
+            };
+            tokio::spawn(async move {
+                services
+                    .ledger_record_payment(fee.id, part, tillval_engine::model::Currency::SEK)
+                    .await
+            })
+        })
+        .collect();
+    let mut landed = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => landed += 1,
+            Err(e) => assert!(
+                matches!(
+                    &e,
+                    ServiceError::InvalidInput { field: "amount", message } if message.contains("remains")
+                ),
+                "refused as an overpayment: {e:?}"
+            ),
+        }
+    }
+    assert_eq!(landed, 4, "four parts fit in what remained");
+    let after = db.services.ledger_fees(&david).await.unwrap()[0].clone();
+    assert_eq!(after.paid.minor(), fee.paid.minor() + 4 * part);
+    assert!(after.paid.minor() <= after.amount.minor());
+    other.store().close().await;
+    db.finish().await;
+}
+
 tillval_tests::store_suite!(
+    concurrent_payments_never_overpay_a_fee,
     carts_and_cases_survive_closing_and_reopening,
     fifty_conflicting_submits_make_exactly_one_case,
     the_order_lock_constraint_refuses_the_second_of_two_plans,
