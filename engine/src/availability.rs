@@ -199,9 +199,9 @@ pub struct Decider<'a> {
     tenant: TenantValue,
     gate: Gate,
     /// `key_blocks` per key id.
-    keys: Vec<Option<Result<Vec<Reason>, RuleError>>>,
+    keys: Vec<Option<Answer>>,
     /// `option_blocks` per entry index, when prefetched.
-    options: Vec<Option<Result<Vec<Reason>, RuleError>>>,
+    options: Vec<Option<Answer>>,
     /// The cart line holding each key id, if any.
     holders: Vec<Option<OptionId>>,
     /// Whether each entry (by index) is in the cart.
@@ -210,6 +210,30 @@ pub struct Decider<'a> {
 
 /// Items per batched call: well inside the sandbox's array limit.
 const BATCH: usize = 256;
+
+type Answer = Result<Vec<Reason>, RuleError>;
+
+/// Asks `many` for the items `ids` (their script values from `value`) in batches of [`BATCH`]
+/// and puts each answer in its slot. A batch that fails leaves its slots empty: those are then
+/// decided one call each.
+fn fill_in_batches(
+    slots: &mut [Option<Answer>],
+    ids: &[usize],
+    value: impl Fn(usize) -> Option<rhai::Dynamic>,
+    many: impl Fn(rhai::Array) -> Option<Vec<Answer>>,
+) {
+    for chunk in ids.chunks(BATCH) {
+        let values: rhai::Array = chunk.iter().filter_map(|&id| value(id)).collect();
+        if values.len() != chunk.len() {
+            continue;
+        }
+        for (&id, answer) in chunk.iter().zip(many(values).into_iter().flatten()) {
+            if let Some(slot) = slots.get_mut(id) {
+                *slot = Some(answer);
+            }
+        }
+    }
+}
 
 impl std::fmt::Debug for Decider<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -297,44 +321,25 @@ impl<'a> Decider<'a> {
             .filter(|&(id, &w)| w && self.keys.get(id).is_some_and(Option::is_none))
             .map(|(id, _)| id)
             .collect();
-        for chunk in missing.chunks(BATCH) {
-            let values: rhai::Array = chunk
-                .iter()
-                .filter_map(|&id| catalogue.key_value(id).cloned())
-                .collect();
-            if values.len() != chunk.len() {
-                continue;
-            }
-            if let Some(results) = self.rules.key_blocks_many(&self.tenant, values) {
-                for (&id, result) in chunk.iter().zip(results) {
-                    if let Some(slot) = self.keys.get_mut(id) {
-                        *slot = Some(result);
-                    }
-                }
-            }
-        }
-        if !self.rules.defines_option_blocks() {
+        let (rules, tenant) = (self.rules, &self.tenant);
+        fill_in_batches(
+            &mut self.keys,
+            &missing,
+            |id| catalogue.key_value(id).cloned(),
+            |values| rules.key_blocks_many(tenant, values),
+        );
+        if !rules.defines_option_blocks() {
             return;
         }
         if self.options.len() < catalogue.entries().len() {
             self.options = vec![None; catalogue.entries().len()];
         }
-        for chunk in entries.chunks(BATCH) {
-            let values: rhai::Array = chunk
-                .iter()
-                .filter_map(|&i| catalogue.entries().get(i).map(|e| e.value.clone()))
-                .collect();
-            if values.len() != chunk.len() {
-                continue;
-            }
-            if let Some(results) = self.rules.option_blocks_many(&self.tenant, values) {
-                for (&i, result) in chunk.iter().zip(results) {
-                    if let Some(slot) = self.options.get_mut(i) {
-                        *slot = Some(result);
-                    }
-                }
-            }
-        }
+        fill_in_batches(
+            &mut self.options,
+            entries,
+            |i| catalogue.entries().get(i).map(|e| e.value.clone()),
+            |values| rules.option_blocks_many(tenant, values),
+        );
     }
 
     /// The availability of one option of the catalogue; `None` if it is not in it.

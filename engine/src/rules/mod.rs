@@ -319,6 +319,7 @@ impl RuleSet {
             &self.ast,
             self.wall_clock,
             batch,
+            expected,
             (tenant.clone(), Dynamic::from_array(items)),
         )
         .ok()?;

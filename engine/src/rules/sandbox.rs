@@ -50,26 +50,52 @@ thread_local! {
     /// shared by the engine, so the per-call budget has to live beside it.
     static DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
     /// What a batched call collects, one answer per item (see `rules::BATCH_SCRIPT`): growing
-    /// a script array instead costs a data-size check of the whole array per item.
-    static COLLECTED: std::cell::RefCell<Vec<Dynamic>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// a script array instead costs a data-size check of the whole array per item. `None`
+    /// outside a batched call, where collecting does nothing.
+    static COLLECTED: std::cell::RefCell<Option<Collector>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The answers of one batched call, held to one more than expected: a script that calls the
+/// collector itself can make the count wrong (and the batch is then asked item by item), but
+/// cannot make it grow without bound.
+struct Collector {
+    expected: usize,
+    answers: Vec<Dynamic>,
 }
 
 /// The native function batched calls hand each answer to.
 pub(crate) const COLLECT_FN: &str = "__tillval_collect";
 
-/// Calls a batch function under the limits and returns what it collected. A script that calls
-/// the collector itself only adds answers, which the caller's count check refuses.
+/// Calls a batch function of `expected` items under the limits and returns what it collected.
+/// A script that calls the collector itself only adds answers, which the caller's count check
+/// refuses.
 pub(crate) fn call_collecting(
     engine: &Engine,
     ast: &AST,
     wall_clock: Duration,
     function: &'static str,
+    expected: usize,
     args: impl FuncArgs,
 ) -> Result<Vec<Dynamic>, RuleError> {
-    COLLECTED.with(|c| c.borrow_mut().clear());
+    COLLECTED.with(|c| {
+        *c.borrow_mut() = Some(Collector {
+            expected,
+            answers: Vec::with_capacity(expected),
+        })
+    });
     let result = call(engine, ast, wall_clock, function, args);
-    let collected = COLLECTED.with(|c| std::mem::take(&mut *c.borrow_mut()));
-    result.map(|_| collected)
+    let collected = COLLECTED.with(|c| c.borrow_mut().take());
+    result.map(|_| collected.map(|c| c.answers).unwrap_or_default())
+}
+
+fn collect(answer: Dynamic) {
+    COLLECTED.with(|c| {
+        if let Some(collector) = c.borrow_mut().as_mut()
+            && collector.answers.len() <= collector.expected
+        {
+            collector.answers.push(answer);
+        }
+    });
 }
 
 /// How often (in operations) the progress callback looks at the clock.
@@ -100,9 +126,7 @@ pub(crate) fn sandboxed_engine(limits: &SandboxLimits, params: rhai::Module) -> 
     });
     engine.register_static_module("params", params.into());
     super::values::register_tenant_type(&mut engine);
-    engine.register_fn(COLLECT_FN, |answer: Dynamic| {
-        COLLECTED.with(|c| c.borrow_mut().push(answer));
-    });
+    engine.register_fn(COLLECT_FN, collect);
     engine.on_progress(|operations| {
         if operations % CLOCK_CHECK_EVERY != 0 {
             return None;

@@ -200,7 +200,12 @@ impl PgStore {
             .map_err(|e| StoreError::Database(e.to_string()))?;
         let node: Arc<str> = uuid::Uuid::new_v4().to_string().into();
         let (changes, _) = broadcast::channel(1024);
-        tokio::spawn(listen(pool.clone(), node.clone(), changes.clone()));
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(listen(pool.clone(), node.clone(), changes.clone()));
+            }
+            Err(_) => tracing::warn!("no tokio runtime: other nodes' changes will not be heard"),
+        }
         Ok(PgStore {
             pool,
             node,
