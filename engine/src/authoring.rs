@@ -12,21 +12,134 @@ use crate::store::{DecisionRecord, Store, StoredRuleSet};
 /// Fuzz cases run before a publish: enough to catch a broken invariant, cheap enough to wait for.
 pub const PUBLISH_FUZZ_CASES: u32 = 64;
 
+/// Households decided per call onto the rule pool while a candidate is measured.
+const MEASURE_BATCH: u32 = 200;
+
 impl<S: Store> Services<S> {
-    /// The checks of `rules check`, without changing anything.
-    pub fn rule_set_validate(&self, source: &RuleSetSource) -> CheckReport {
-        check(source, SandboxLimits::default(), PUBLISH_FUZZ_CASES)
+    /// The checks of `rules check`, without changing anything. They run on the rule pool and
+    /// are bounded in operations ([`crate::rules::check::MAX_CHECK_OPERATIONS`]).
+    pub async fn rule_set_validate(
+        &self,
+        source: &RuleSetSource,
+    ) -> Result<CheckReport, ServiceError> {
+        let source = source.clone();
+        self.off_workers(move || check(&source, SandboxLimits::default(), PUBLISH_FUZZ_CASES))
+            .await
     }
 
-    /// Checks, stores and activates a rule set; a set with problems is refused with them and the
-    /// running set stays.
+    /// Decides every household's view in the database (as it holds them now) with `candidate`:
+    /// a set that is cheap on generated tenants can be dear, or fail, for the real ones. Any
+    /// rule error, and any view dearer than the view budget, is a problem naming the household.
+    pub async fn rule_set_measure(
+        &self,
+        candidate: std::sync::Arc<RuleSet>,
+    ) -> Result<Vec<Problem>, ServiceError> {
+        use std::collections::HashMap;
+        use std::sync::Arc;
+
+        use crate::catalogue::PreparedCatalogue;
+        use crate::rules::check::rule_error_problem;
+
+        let mut prepared: HashMap<crate::model::PropertyId, Arc<PreparedCatalogue>> =
+            HashMap::new();
+        let mut after = None;
+        let today = self.clock.today();
+        loop {
+            let page = self.store.households(after.as_ref(), MEASURE_BATCH).await?;
+            let Some(last) = page.last().cloned() else {
+                return Ok(Vec::new());
+            };
+            let mut inputs = Vec::with_capacity(page.len());
+            for (tenant, object) in &page {
+                let Some(snapshot) = self.store.leased_snapshot(tenant, object, today).await?
+                else {
+                    continue;
+                };
+                let property = snapshot.facts.rental_object.property().clone();
+                let catalogue = match prepared.get(&property) {
+                    Some(catalogue) => Arc::clone(catalogue),
+                    None => {
+                        let Some(catalogue) = self.store.catalogue(&property).await? else {
+                            continue;
+                        };
+                        let rules = Arc::clone(&candidate);
+                        let catalogue = self
+                            .off_workers(move || {
+                                Arc::new(PreparedCatalogue::prepare(Arc::new(catalogue), &rules))
+                            })
+                            .await?;
+                        prepared.insert(property, Arc::clone(&catalogue));
+                        catalogue
+                    }
+                };
+                inputs.push((tenant.clone(), catalogue, snapshot));
+            }
+            let rules = Arc::clone(&candidate);
+            let problems = self
+                .off_workers(move || {
+                    let limit = rules.limits().max_view_operations;
+                    let mut problems = Vec::new();
+                    for (tenant, catalogue, snapshot) in &inputs {
+                        let view = crate::availability::catalogue_view(
+                            &rules,
+                            catalogue,
+                            &snapshot.facts,
+                            &snapshot.cart.cart,
+                        );
+                        let household = format!(
+                            "household {tenant} in {}",
+                            snapshot.facts.rental_object.id()
+                        );
+                        let error = view
+                            .fault
+                            .iter()
+                            .chain(view.gate.error.iter())
+                            .chain(view.options().filter_map(|o| o.availability.error.as_ref()))
+                            .next();
+                        if let Some(error) = error {
+                            let mut found = rule_error_problem(&rules, error);
+                            found.message = format!("{household}: {}", found.message);
+                            problems.push(found);
+                        } else if view.operations > limit {
+                            problems.push(Problem {
+                                file: "ruleset".into(),
+                                line: None,
+                                column: None,
+                                message: format!(
+                                    "{household}: the view costs {} operations; at most {limit}",
+                                    view.operations
+                                ),
+                            });
+                        }
+                        if problems.len() >= 10 {
+                            break;
+                        }
+                    }
+                    problems
+                })
+                .await?;
+            if !problems.is_empty() {
+                return Ok(problems);
+            }
+            after = Some(last);
+        }
+    }
+
+    /// Checks, measures on the database's households, stores and activates a rule set; a set
+    /// with problems is refused with them and the running set stays.
     pub async fn rule_set_publish(
         &self,
         source: &RuleSetSource,
         by: &str,
     ) -> Result<StoredRuleSet, ServiceError> {
-        let report = self.rule_set_validate(source);
-        let rules = accepted(report)?;
+        let report = self.rule_set_validate(source).await?;
+        let rules = std::sync::Arc::new(accepted(report)?);
+        let problems = self.rule_set_measure(std::sync::Arc::clone(&rules)).await?;
+        if !problems.is_empty() {
+            return Err(ServiceError::RuleSetRefused(problems));
+        }
+        let rules = std::sync::Arc::try_unwrap(rules)
+            .map_err(|_| ServiceError::Internal("the candidate rule set is still shared".into()))?;
         let at = self.clock.now();
         let stored = self
             .store
@@ -79,6 +192,27 @@ impl<S: Store> Services<S> {
                 .ok_or(ServiceError::NotFound("rule set"));
         }
         self.rule_set_publish(initial, "system").await
+    }
+
+    /// Deletes logged refusals older than `retention`; how many went.
+    pub async fn decision_log_prune(
+        &self,
+        retention: std::time::Duration,
+    ) -> Result<u64, ServiceError> {
+        let retention =
+            chrono::Duration::from_std(retention).map_err(|_| ServiceError::InvalidInput {
+                field: "retention",
+                message: "too long".into(),
+            })?;
+        let before =
+            self.clock
+                .now()
+                .checked_sub_signed(retention)
+                .ok_or(ServiceError::InvalidInput {
+                    field: "retention",
+                    message: "too long".into(),
+                })?;
+        Ok(self.store.prune_decisions(before).await?)
     }
 
     /// A tenant's logged refusals, newest first.

@@ -16,7 +16,8 @@ use serde::Serialize;
 use crate::catalogue::{PreparedCatalogue, PreparedOption};
 use crate::model::{AddOnOption, Cart, Category, LockKey, Money, OptionId, TenantFacts};
 use crate::rules::{
-    CartSummary, Reason, ReasonCode, ReasonParam, RuleError, RuleSet, engine_codes, tenant_value,
+    Budget, CartSummary, Reason, ReasonCode, ReasonParam, RuleError, RuleSet, engine_codes,
+    tenant_value,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -139,6 +140,11 @@ pub struct CatalogueView {
     /// Only categories with at least one option possible for this apartment (S6), by position.
     pub categories: Vec<CategoryView>,
     pub article_count: u32,
+    /// Sandbox operations this view cost (what publishing measures against the view budget).
+    pub operations: u64,
+    /// An engine fault (the wall-clock guard), if the view outlived it: see [`Decider::fault`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fault: Option<RuleError>,
 }
 
 impl CatalogueView {
@@ -206,6 +212,8 @@ pub struct Decider<'a> {
     holders: Vec<Option<OptionId>>,
     /// Whether each entry (by index) is in the cart.
     in_cart: Vec<bool>,
+    /// What is left of this view's operations and time.
+    budget: Budget,
 }
 
 /// Items per batched call: well inside the sandbox's array limit.
@@ -220,7 +228,7 @@ fn fill_in_batches(
     slots: &mut [Option<Answer>],
     ids: &[usize],
     value: impl Fn(usize) -> Option<rhai::Dynamic>,
-    many: impl Fn(rhai::Array) -> Option<Vec<Answer>>,
+    mut many: impl FnMut(rhai::Array) -> Option<Vec<Answer>>,
 ) {
     for chunk in ids.chunks(BATCH) {
         let values: rhai::Array = chunk.iter().filter_map(|&id| value(id)).collect();
@@ -252,7 +260,8 @@ impl<'a> Decider<'a> {
     ) -> Self {
         let summary = cart_summary(catalogue, cart);
         let tenant = tenant_value(facts, &summary, catalogue.catalogue().currency());
-        let gate = match rules.order_blocks(&tenant) {
+        let mut budget = rules.budget();
+        let gate = match rules.order_blocks(&tenant, &mut budget) {
             Ok(reasons) => Gate {
                 reasons,
                 error: None,
@@ -288,7 +297,20 @@ impl<'a> Decider<'a> {
             options: Vec::new(),
             holders,
             in_cart,
+            budget,
         }
+    }
+
+    /// Operations this decider has spent in the sandbox.
+    pub fn operations_used(&self) -> u64 {
+        self.budget.used()
+    }
+
+    /// Set when the decisions outlived the wall-clock guard: an engine fault (a machine far
+    /// too slow, or a bound the operation count does not see), never an answer. Callers fail
+    /// the request rather than show decisions that depended on load.
+    pub fn fault(&self) -> Option<&RuleError> {
+        self.budget.fault()
     }
 
     pub fn gate(&self) -> &Gate {
@@ -321,12 +343,12 @@ impl<'a> Decider<'a> {
             .filter(|&(id, &w)| w && self.keys.get(id).is_some_and(Option::is_none))
             .map(|(id, _)| id)
             .collect();
-        let (rules, tenant) = (self.rules, &self.tenant);
+        let (rules, tenant, budget) = (self.rules, &self.tenant, &mut self.budget);
         fill_in_batches(
             &mut self.keys,
             &missing,
             |id| catalogue.key_value(id).cloned(),
-            |values| rules.key_blocks_many(tenant, values),
+            |values| rules.key_blocks_many(tenant, values, budget),
         );
         if !rules.defines_option_blocks() {
             return;
@@ -338,7 +360,7 @@ impl<'a> Decider<'a> {
             &mut self.options,
             entries,
             |i| catalogue.entries().get(i).map(|e| e.value.clone()),
-            |values| rules.option_blocks_many(tenant, values),
+            |values| rules.option_blocks_many(tenant, values, budget),
         );
     }
 
@@ -353,12 +375,12 @@ impl<'a> Decider<'a> {
     }
 
     fn key_reasons(&mut self, id: usize, key: &LockKey) -> Result<Vec<Reason>, RuleError> {
-        let (rules, tenant) = (self.rules, &self.tenant);
+        let (rules, tenant, budget) = (self.rules, &self.tenant, &mut self.budget);
         match self.keys.get_mut(id) {
             Some(slot) => slot
-                .get_or_insert_with(|| rules.key_blocks(tenant, key))
+                .get_or_insert_with(|| rules.key_blocks(tenant, key, budget))
                 .clone(),
-            None => rules.key_blocks(tenant, key),
+            None => rules.key_blocks(tenant, key, budget),
         }
     }
 
@@ -385,7 +407,9 @@ impl<'a> Decider<'a> {
         let prefetched = self.options.get_mut(index).and_then(Option::take);
         let option_result = match prefetched {
             Some(result) => Some(result),
-            None => self.rules.option_blocks(&self.tenant, &entry.value),
+            None => self
+                .rules
+                .option_blocks(&self.tenant, &entry.value, &mut self.budget),
         };
         if let Some(result) = option_result {
             match result {
@@ -506,5 +530,7 @@ pub fn catalogue_view(
         gate: decider.gate.clone(),
         categories,
         article_count: cart.article_count(),
+        operations: decider.operations_used(),
+        fault: decider.fault().cloned(),
     }
 }

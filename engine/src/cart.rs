@@ -97,6 +97,9 @@ impl CartView {
                 availability,
             });
         }
+        if let Some(fault) = decider.fault() {
+            return Err(crate::service::rules_unavailable(fault));
+        }
         Ok(CartView {
             tenant: tenant.clone(),
             rental_object: Arc::clone(&ctx.object),
@@ -121,7 +124,9 @@ impl<S: Store> Services<S> {
         object: &RentalObjectId,
     ) -> Result<CartView, ServiceError> {
         let ctx = self.decision_context(tenant, object).await?;
-        CartView::build(tenant, &ctx)
+        let tenant = tenant.clone();
+        self.off_workers(move || CartView::build(&tenant, &ctx))
+            .await?
     }
 
     /// Adds an option (S9: a quantity for unit "piece", 1..=max; otherwise 1). A blocked or
@@ -151,15 +156,25 @@ impl<S: Store> Services<S> {
             )));
         }
         let keys = entry.keys.clone().map_err(ServiceError::Rules)?;
-        let mut decider = Decider::new(
-            &ctx.rules,
-            &ctx.catalogue,
-            &ctx.snapshot.facts,
-            &ctx.snapshot.cart.cart,
-        );
-        let availability = decider
-            .decide(option)
-            .ok_or(ServiceError::NotFound("option"))?;
+        let wanted = option.clone();
+        let (ctx, decided) = self
+            .off_workers(move || {
+                let mut decider = Decider::new(
+                    &ctx.rules,
+                    &ctx.catalogue,
+                    &ctx.snapshot.facts,
+                    &ctx.snapshot.cart.cart,
+                );
+                let availability = decider.decide(&wanted);
+                let decided = match decider.fault() {
+                    Some(fault) => Err(crate::service::rules_unavailable(fault)),
+                    None => Ok(availability),
+                };
+                drop(decider);
+                (ctx, decided)
+            })
+            .await?;
+        let availability = decided?.ok_or(ServiceError::NotFound("option"))?;
         match availability.status {
             OptionStatus::Available => {}
             OptionStatus::RuleError => {

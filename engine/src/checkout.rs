@@ -67,17 +67,11 @@ impl CheckoutDetails {
                 reason: "is in the past",
             });
         }
-        let message = message.trim();
-        if message.chars().count() > MAX_MESSAGE_CHARS {
-            return Err(ModelError::TextTooLong {
-                field: "message",
-                max_chars: MAX_MESSAGE_CHARS,
-            });
-        }
+        let message = crate::model::text::optional("message", message, MAX_MESSAGE_CHARS)?;
         Ok(CheckoutDetails {
             contact_phone,
             preferred_date,
-            message: message.to_owned(),
+            message,
         })
     }
 }
@@ -156,6 +150,48 @@ mod tests {
     }
 }
 
+/// Submits in flight on this node, by (tenant, idempotency key). The same key sent twice at
+/// once is one order: the second waits for the first and then answers with its case.
+#[derive(Debug, Default)]
+pub(crate) struct InFlight {
+    keys: std::sync::Mutex<
+        std::collections::HashMap<
+            (crate::model::TenantId, String),
+            std::sync::Arc<tokio::sync::Mutex<()>>,
+        >,
+    >,
+}
+
+impl InFlight {
+    /// The lock of one key, shared by every submit with it while any holds it.
+    fn lock_of(
+        &self,
+        tenant: &crate::model::TenantId,
+        key: &str,
+    ) -> std::sync::Arc<tokio::sync::Mutex<()>> {
+        let mut keys = self
+            .keys
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        std::sync::Arc::clone(keys.entry((tenant.clone(), key.to_owned())).or_default())
+    }
+
+    /// Forgets a key no submit holds any more, so the map holds only what is in flight.
+    fn release(&self, tenant: &crate::model::TenantId, key: &str) {
+        let mut keys = self
+            .keys
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let map_key = (tenant.clone(), key.to_owned());
+        if keys
+            .get(&map_key)
+            .is_some_and(|lock| std::sync::Arc::strong_count(lock) == 1)
+        {
+            keys.remove(&map_key);
+        }
+    }
+}
+
 mod service {
     use std::collections::HashSet;
 
@@ -221,6 +257,41 @@ mod service {
             object: &RentalObjectId,
             request: &SubmitRequest,
         ) -> Result<Submitted, ServiceError> {
+            let key = request.idempotency_key.as_str();
+            let lock = self.submits_in_flight.lock_of(tenant, key);
+            let outcome = {
+                let _turn = lock.lock().await;
+                self.submit_once(tenant, object, request).await
+            };
+            drop(lock);
+            self.submits_in_flight.release(tenant, key);
+            match outcome {
+                // The same key may have been sent, on another node, while this one looked at
+                // the cart: then the cart is empty or changed because of it, and the answer is
+                // its case, not the refusal.
+                Err(ServiceError::Refused(refusal)) => {
+                    match self
+                        .store
+                        .case_by_idempotency_key(tenant, &request.idempotency_key)
+                        .await?
+                    {
+                        Some(case) => Ok(Submitted {
+                            case,
+                            replayed: true,
+                        }),
+                        None => Err(ServiceError::Refused(refusal)),
+                    }
+                }
+                other => other,
+            }
+        }
+
+        async fn submit_once(
+            &self,
+            tenant: &TenantId,
+            object: &RentalObjectId,
+            request: &SubmitRequest,
+        ) -> Result<Submitted, ServiceError> {
             self.rental_object(tenant, object).await?;
             if let Some(case) = self
                 .store
@@ -245,13 +316,19 @@ mod service {
                 ));
             }
             let ctx = self.decision_context(tenant, object).await?;
-            let cart = &ctx.snapshot.cart.cart;
-            if cart.lines().is_empty() {
+            if ctx.snapshot.cart.cart.lines().is_empty() {
                 return Err(ServiceError::Refused(Refusal::plain(
                     RefusalCode::EmptyCart,
                 )));
             }
-            let view = CartView::build(tenant, &ctx)?;
+            let who = tenant.clone();
+            let (ctx, view) = self
+                .off_workers(move || {
+                    let view = CartView::build(&who, &ctx);
+                    (ctx, view)
+                })
+                .await?;
+            let view = view?;
             if let Some(problem) = view.problems.first() {
                 if let Some(error) = &problem.error {
                     return Err(ServiceError::Rules(error.clone()));
@@ -275,6 +352,7 @@ mod service {
                     reasons,
                 )));
             }
+            let cart = &ctx.snapshot.cart.cart;
             // Every line is now `InCart` (anything else was a problem above).
             let mut taken = HashSet::new();
             let mut lines = Vec::with_capacity(cart.lines().len());

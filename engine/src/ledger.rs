@@ -44,6 +44,18 @@ impl<S: Store> Services<S> {
             });
         }
         match self.store.record_payment(fee, paid, self.clock.now()).await {
+            Err(StoreError::Overpayment { paid, remaining })
+                if paid.currency() != remaining.currency() =>
+            {
+                Err(ServiceError::InvalidInput {
+                    field: "currency",
+                    message: format!(
+                        "the fee is in {}, not {}",
+                        remaining.currency(),
+                        paid.currency()
+                    ),
+                })
+            }
             Err(StoreError::Overpayment { remaining, .. }) => Err(ServiceError::InvalidInput {
                 field: "amount",
                 message: format!("more than the {remaining} that remains"),

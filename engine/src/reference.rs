@@ -126,5 +126,7 @@ pub fn catalogue_view(catalogue: &Catalogue, facts: &TenantFacts, cart: &Cart) -
         },
         categories,
         article_count: cart.article_count(),
+        operations: 0,
+        fault: None,
     }
 }

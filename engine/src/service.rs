@@ -133,6 +133,10 @@ pub enum ServiceError {
     Conflict(CaseNumber),
     #[error(transparent)]
     Rules(RuleError),
+    /// The rules outlived the wall-clock guard: the engine could not decide in time (an
+    /// overloaded machine, not an answer). The request fails; nothing was decided.
+    #[error("the rules could not decide in time: {0}")]
+    RulesUnavailable(RuleError),
     /// A rule set failed its checks; the running one stays.
     #[error("the rule set has {} problem(s)", .0.len())]
     RuleSetRefused(Vec<crate::rules::check::Problem>),
@@ -214,6 +218,52 @@ pub struct DecisionContext {
     pub snapshot: Snapshot,
 }
 
+/// Where rules are evaluated: a few blocking threads beside the async workers, so that a slow
+/// rule set costs its own requests time, not `/health`, other tenants or writes. At most
+/// `threads` evaluations run at once; the rest wait their turn.
+#[derive(Debug, Clone)]
+pub struct RulePool {
+    permits: Arc<tokio::sync::Semaphore>,
+    threads: usize,
+}
+
+impl RulePool {
+    pub fn new(threads: usize) -> RulePool {
+        let threads = threads.max(1);
+        RulePool {
+            permits: Arc::new(tokio::sync::Semaphore::new(threads)),
+            threads,
+        }
+    }
+    /// One thread per core.
+    pub fn per_core() -> RulePool {
+        RulePool::new(std::thread::available_parallelism().map_or(2, usize::from))
+    }
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+    /// Evaluations waiting for a thread now.
+    pub fn queued(&self) -> usize {
+        self.threads
+            .saturating_sub(self.permits.available_permits())
+    }
+
+    /// Runs `work` on a pool thread.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, ServiceError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| ServiceError::Internal("the rule pool is closed".into()))?;
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| ServiceError::Internal(format!("a rule evaluation failed: {e}")))
+    }
+}
+
 /// The services over one store. Cheap to clone; share one per process.
 #[derive(Debug, Clone)]
 pub struct Services<S: Store> {
@@ -222,6 +272,9 @@ pub struct Services<S: Store> {
     catalogues: Arc<CatalogueCache>,
     pub(crate) clock: Arc<dyn Clock>,
     case_events: broadcast::Sender<CaseEvent>,
+    pub(crate) rule_pool: RulePool,
+    /// Submits in flight by (tenant, idempotency key): a second one waits for the first.
+    pub(crate) submits_in_flight: Arc<crate::checkout::InFlight>,
 }
 
 impl<S: Store> Services<S> {
@@ -239,6 +292,8 @@ impl<S: Store> Services<S> {
             catalogues,
             clock,
             case_events,
+            rule_pool: RulePool::per_core(),
+            submits_in_flight: Arc::default(),
         };
         services.follow_changes();
         services
@@ -246,6 +301,17 @@ impl<S: Store> Services<S> {
 
     pub fn store(&self) -> &S {
         &self.store
+    }
+    /// Where rules are evaluated.
+    pub fn rule_pool(&self) -> &RulePool {
+        &self.rule_pool
+    }
+    /// Evaluates rules on the pool (see [`RulePool`]).
+    pub(crate) async fn off_workers<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, ServiceError> {
+        self.rule_pool.run(work).await
     }
     /// The rule set in force now.
     pub fn rules(&self) -> Arc<RuleSet> {
@@ -335,12 +401,26 @@ impl<S: Store> Services<S> {
         object: &RentalObjectId,
     ) -> Result<(Arc<RuleSet>, crate::availability::CatalogueView), ServiceError> {
         let ctx = self.decision_context(tenant, object).await?;
-        let view = crate::availability::catalogue_view(
-            &ctx.rules,
-            &ctx.catalogue,
-            &ctx.snapshot.facts,
-            &ctx.snapshot.cart.cart,
-        );
-        Ok((ctx.rules, view))
+        let (rules, view) = self
+            .off_workers(move || {
+                let view = crate::availability::catalogue_view(
+                    &ctx.rules,
+                    &ctx.catalogue,
+                    &ctx.snapshot.facts,
+                    &ctx.snapshot.cart.cart,
+                );
+                (ctx.rules, view)
+            })
+            .await?;
+        if let Some(fault) = &view.fault {
+            return Err(rules_unavailable(fault));
+        }
+        Ok((rules, view))
     }
+}
+
+/// The wall-clock guard fired: an engine fault, logged as one.
+pub(crate) fn rules_unavailable(fault: &RuleError) -> ServiceError {
+    tracing::error!(error = %fault, "rule evaluation outlived the wall-clock guard");
+    ServiceError::RulesUnavailable(fault.clone())
 }

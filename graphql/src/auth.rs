@@ -1,5 +1,7 @@
-//! Bearer tokens: JWT, HS256 only, `exp` required. The claims name a tenant or a staff user;
-//! nothing a tenant sends can name another tenant.
+//! Bearer tokens: JWT, HS256 only, `exp` required, `nbf` honoured, and no token living longer
+//! than the configured maximum (a week by default). The claims name a tenant or a staff user;
+//! nothing a tenant sends can name another tenant. Errors are worded here, never by the JWT
+//! library, so that a client learns what was wrong and nothing about the implementation.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -26,15 +28,27 @@ struct Claims {
     sub: String,
     role: Role,
     exp: u64,
-    iat: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    iat: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    nbf: Option<u64>,
 }
+
+/// The longest a token may live unless configured otherwise: a week.
+pub const DEFAULT_MAX_LIFETIME_SECS: u64 = 7 * 24 * 3600;
+/// The clock skew allowed between the issuer and this server.
+const LEEWAY_SECS: u64 = 5;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
     #[error("the token is invalid: {0}")]
-    Invalid(String),
+    Invalid(&'static str),
     #[error("the token has expired")]
     Expired,
+    #[error("the token is not valid yet")]
+    NotYetValid,
+    #[error("the token lives longer than the {max_seconds} seconds allowed")]
+    TooLongLived { max_seconds: u64 },
     #[error("the secret must be at least 32 bytes")]
     WeakSecret,
 }
@@ -44,6 +58,14 @@ pub struct Auth {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    max_lifetime_secs: u64,
+}
+
+/// A verified token: who, and until when (seconds since the epoch).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    pub identity: Identity,
+    pub expires_at: u64,
 }
 
 impl std::fmt::Debug for Auth {
@@ -64,47 +86,94 @@ fn now() -> u64 {
 
 impl Auth {
     pub fn new(secret: &[u8]) -> Result<Auth, AuthError> {
+        Auth::with_max_lifetime(secret, DEFAULT_MAX_LIFETIME_SECS)
+    }
+
+    /// Tokens living longer than `max_lifetime_secs` (from `iat`, or from now) are refused.
+    pub fn with_max_lifetime(secret: &[u8], max_lifetime_secs: u64) -> Result<Auth, AuthError> {
         if secret.len() < 32 {
             return Err(AuthError::WeakSecret);
         }
         let mut validation = Validation::new(Algorithm::HS256);
         validation.algorithms = vec![Algorithm::HS256];
         validation.set_required_spec_claims(&["exp", "sub"]);
-        validation.leeway = 5;
+        validation.validate_nbf = true;
+        validation.leeway = LEEWAY_SECS;
         Ok(Auth {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
+            max_lifetime_secs,
         })
     }
 
+    pub fn max_lifetime_secs(&self) -> u64 {
+        self.max_lifetime_secs
+    }
+
     pub fn issue(&self, subject: &str, role: Role, ttl_seconds: u64) -> Result<String, AuthError> {
+        if ttl_seconds > self.max_lifetime_secs {
+            return Err(AuthError::TooLongLived {
+                max_seconds: self.max_lifetime_secs,
+            });
+        }
         let iat = now();
         let claims = Claims {
             sub: subject.to_owned(),
             role,
-            iat,
-            exp: iat + ttl_seconds,
+            iat: Some(iat),
+            nbf: None,
+            exp: iat.saturating_add(ttl_seconds),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .map_err(|e| AuthError::Invalid(e.to_string()))
+            .map_err(|_| AuthError::Invalid("it could not be signed"))
     }
 
     pub fn verify(&self, token: &str) -> Result<Identity, AuthError> {
+        self.verify_token(token).map(|v| v.identity)
+    }
+
+    /// Verifies a token and says until when it holds.
+    pub fn verify_token(&self, token: &str) -> Result<Verified, AuthError> {
+        use jsonwebtoken::errors::ErrorKind;
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map_err(|e| match e.kind() {
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => AuthError::Expired,
-                _ => AuthError::Invalid(e.to_string()),
+            .map_err(|e| {
+                tracing::debug!(error = %e, "token refused");
+                match e.kind() {
+                    ErrorKind::ExpiredSignature => AuthError::Expired,
+                    ErrorKind::ImmatureSignature => AuthError::NotYetValid,
+                    ErrorKind::InvalidSignature => {
+                        AuthError::Invalid("the signature does not match")
+                    }
+                    ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => {
+                        AuthError::Invalid("only HS256 is accepted")
+                    }
+                    ErrorKind::MissingRequiredClaim(_) => {
+                        AuthError::Invalid("a required claim (sub, exp) is missing")
+                    }
+                    _ => AuthError::Invalid("it is not a well-formed token"),
+                }
             })?;
-        match data.claims.role {
-            Role::Tenant => TenantId::parse(&data.claims.sub)
-                .map(Identity::Tenant)
-                .map_err(|e| AuthError::Invalid(e.to_string())),
-            Role::Staff if !data.claims.sub.trim().is_empty() => {
-                Ok(Identity::Staff(data.claims.sub))
-            }
-            Role::Staff => Err(AuthError::Invalid("empty subject".into())),
+        let claims = data.claims;
+        let start = claims.iat.unwrap_or_else(now).max(claims.nbf.unwrap_or(0));
+        if claims.exp.saturating_sub(start) > self.max_lifetime_secs.saturating_add(LEEWAY_SECS)
+            || claims.exp.saturating_sub(now()) > self.max_lifetime_secs.saturating_add(LEEWAY_SECS)
+        {
+            return Err(AuthError::TooLongLived {
+                max_seconds: self.max_lifetime_secs,
+            });
         }
+        let identity = match claims.role {
+            Role::Tenant => TenantId::parse(&claims.sub)
+                .map(Identity::Tenant)
+                .map_err(|_| AuthError::Invalid("the subject is not a tenant id"))?,
+            Role::Staff if !claims.sub.trim().is_empty() => Identity::Staff(claims.sub),
+            Role::Staff => return Err(AuthError::Invalid("the subject is empty")),
+        };
+        Ok(Verified {
+            identity,
+            expires_at: claims.exp,
+        })
     }
 }
 
@@ -129,5 +198,47 @@ mod tests {
         assert!(matches!(Auth::new(b"short"), Err(AuthError::WeakSecret)));
         let staff = auth.issue("ola", Role::Staff, 60).unwrap();
         assert_eq!(auth.verify(&staff).unwrap(), Identity::Staff("ola".into()));
+    }
+
+    fn signed(claims: serde_json::Value) -> String {
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(DEVELOPMENT_SECRET.as_bytes()),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn lifetimes_are_bounded_and_nbf_is_honoured_in_our_own_words() {
+        let auth = Auth::new(DEVELOPMENT_SECRET.as_bytes()).unwrap();
+        // A ttl near u64::MAX or past the maximum is refused when minting, not an overflow.
+        for ttl in [u64::MAX, i64::MAX as u64, DEFAULT_MAX_LIFETIME_SECS + 1] {
+            assert!(matches!(
+                auth.issue("anna-svensson", Role::Tenant, ttl),
+                Err(AuthError::TooLongLived { .. })
+            ));
+        }
+        let now = now();
+        let year_9999 = signed(serde_json::json!({
+            "sub": "anna-svensson", "role": "tenant", "exp": 253_402_300_799u64
+        }));
+        assert!(matches!(
+            auth.verify(&year_9999),
+            Err(AuthError::TooLongLived { .. })
+        ));
+        let later = signed(serde_json::json!({
+            "sub": "anna-svensson", "role": "tenant", "exp": now + 600, "nbf": now + 300
+        }));
+        assert_eq!(auth.verify(&later), Err(AuthError::NotYetValid));
+        let garbage = auth.verify("not.a.token").unwrap_err().to_string();
+        assert_eq!(
+            garbage,
+            "the token is invalid: it is not a well-formed token"
+        );
+        let verified = auth
+            .verify_token(&auth.issue("anna-svensson", Role::Tenant, 60).unwrap())
+            .unwrap();
+        assert!((now + 59..=now + 61).contains(&verified.expires_at));
     }
 }

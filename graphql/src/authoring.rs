@@ -300,7 +300,10 @@ impl AuthoringMutation {
         source: RuleSetInput,
     ) -> Result<RuleSetValidation> {
         staff(ctx)?;
-        let report = services(ctx)?.rule_set_validate(&source.into());
+        let report = services(ctx)?
+            .rule_set_validate(&source.into())
+            .await
+            .map_err(to_graphql)?;
         Ok(RuleSetValidation {
             ok: report.is_ok(),
             problems: report.problems.iter().map(RuleProblem::from).collect(),

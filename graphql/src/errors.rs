@@ -46,6 +46,10 @@ pub fn to_graphql(error_: ServiceError) -> async_graphql::Error {
                 "the rules could not decide; staff have been told",
             )
         }
+        ServiceError::RulesUnavailable(_) => error(
+            "RULES_UNAVAILABLE",
+            "the rules could not decide in time; try again shortly",
+        ),
         ServiceError::RuleSetRefused(problems) => {
             let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
             error("RULE_SET_INVALID", lines.join("; "))

@@ -58,6 +58,18 @@ enum Command {
         /// With --rules: publish the folder again whenever it changes (after the same checks).
         #[arg(long, requires = "rules")]
         watch: bool,
+        /// A request's headers must arrive within this many milliseconds (idle connections are
+        /// closed after it too).
+        #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(100..=600_000))]
+        header_read_timeout_ms: u64,
+        /// Connections open at once; more are closed as they come.
+        #[arg(long, default_value_t = 4_096, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+        max_connections: u64,
+        /// Days the decision log keeps a refusal.
+        #[arg(long, env = "TILLVAL_DECISION_LOG_DAYS", default_value_t = 90, value_parser = clap::value_parser!(u64).range(1..=3650))]
+        decision_log_days: u64,
+        #[command(flatten)]
+        tokens: TokenLimits,
     },
     /// Prints a bearer token.
     Token {
@@ -66,8 +78,11 @@ enum Command {
         tenant: String,
         #[arg(long, value_enum, default_value = "tenant")]
         role: RoleArg,
-        #[arg(long, default_value_t = 3600)]
+        /// Seconds the token lives: at most the maximum lifetime.
+        #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
         ttl: u64,
+        #[command(flatten)]
+        tokens: TokenLimits,
     },
     /// The demo landlord's tenants.
     Demo {
@@ -81,6 +96,14 @@ enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
+}
+
+/// What every token the server takes (and this binary mints) is held to.
+#[derive(Debug, Clone, Copy, clap::Args)]
+struct TokenLimits {
+    /// The longest a token may live, in seconds; longer ones are refused.
+    #[arg(long = "token-max-lifetime", env = "TILLVAL_TOKEN_MAX_LIFETIME", default_value_t = tillval_graphql::auth::DEFAULT_MAX_LIFETIME_SECS, value_parser = clap::value_parser!(u64).range(60..=31_536_000))]
+    max_lifetime_secs: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -116,8 +139,10 @@ enum DemoCommand {
     Tokens {
         #[arg(long)]
         json: bool,
-        #[arg(long, default_value_t = 86_400)]
+        #[arg(long, default_value_t = 86_400, value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
         ttl: u64,
+        #[command(flatten)]
+        tokens: TokenLimits,
     },
 }
 
@@ -132,10 +157,11 @@ fn production_from_env() -> bool {
 }
 
 /// The JWT secret: `TILLVAL_JWT_SECRET`, or outside production the development secret, loudly.
-fn auth(production: bool) -> anyhow::Result<Auth> {
+fn auth(production: bool, limits: TokenLimits) -> anyhow::Result<Auth> {
     match std::env::var("TILLVAL_JWT_SECRET") {
         Ok(secret) if !secret.is_empty() => {
-            Auth::new(secret.as_bytes()).context("TILLVAL_JWT_SECRET")
+            Auth::with_max_lifetime(secret.as_bytes(), limits.max_lifetime_secs)
+                .context("TILLVAL_JWT_SECRET")
         }
         _ if production => bail!("refusing to start in production without TILLVAL_JWT_SECRET"),
         _ => {
@@ -143,7 +169,10 @@ fn auth(production: bool) -> anyhow::Result<Auth> {
                 "\n  !!! WARNING: TILLVAL_JWT_SECRET is not set; using the PUBLIC development secret.\n  !!! Anyone can mint tokens. Never run like this with real data.\n"
             );
             tracing::warn!("using the development JWT secret");
-            Ok(Auth::new(DEVELOPMENT_SECRET.as_bytes())?)
+            Ok(Auth::with_max_lifetime(
+                DEVELOPMENT_SECRET.as_bytes(),
+                limits.max_lifetime_secs,
+            )?)
         }
     }
 }
@@ -228,17 +257,47 @@ fn watch_folder(services: Services<AnyStore>, dir: PathBuf) {
     });
 }
 
-async fn serve(
+/// Deletes decision-log rows past their retention, now and then every hour.
+fn prune_decision_log(services: Services<AnyStore>, retention: std::time::Duration) {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            interval.tick().await;
+            match services.decision_log_prune(retention).await {
+                Ok(0) => {}
+                Ok(pruned) => tracing::info!(pruned, "decision log pruned"),
+                Err(error) => tracing::warn!(%error, "could not prune the decision log"),
+            }
+        }
+    });
+}
+
+/// What `serve` is started with, beside the database.
+#[derive(Debug)]
+struct ServeOptions {
     bind: SocketAddr,
-    database: &str,
-    pool: PoolSettings,
     rules_dir: Option<PathBuf>,
     with_demo: bool,
     production: bool,
     watch: bool,
-) -> anyhow::Result<()> {
+    connections: tillval_graphql::listener::ConnectionLimits,
+    decision_log_retention: std::time::Duration,
+    tokens: TokenLimits,
+}
+
+async fn serve(database: &str, pool: PoolSettings, options: ServeOptions) -> anyhow::Result<()> {
+    let ServeOptions {
+        bind,
+        rules_dir,
+        with_demo,
+        production,
+        watch,
+        connections,
+        decision_log_retention,
+        tokens,
+    } = options;
     init_logs(production);
-    let auth = Arc::new(auth(production)?);
+    let auth = Arc::new(auth(production, tokens)?);
     let rules = RuleSet::shipped()?;
     let store = AnyStore::open(database, pool)
         .await
@@ -270,6 +329,7 @@ async fn serve(
             .await
             .context("loading the demo data")?;
     }
+    prune_decision_log(services.clone(), decision_log_retention);
     let schema = build_schema(services.clone(), production);
     let app = router(AppState {
         schema,
@@ -293,9 +353,7 @@ async fn serve(
         );
     }
     println!("  a token:      cargo run -p tillval-graphql -- token --tenant ID [--role staff]");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    tillval_graphql::listener::serve(listener, app, connections, shutdown_signal()).await?;
     Ok(())
 }
 
@@ -421,23 +479,44 @@ async fn main() -> anyhow::Result<()> {
             demo,
             production,
             watch,
+            header_read_timeout_ms,
+            max_connections,
+            decision_log_days,
+            tokens,
         } => {
+            let connections = tillval_graphql::listener::ConnectionLimits {
+                header_read_timeout: std::time::Duration::from_millis(header_read_timeout_ms),
+                max_connections: usize::try_from(max_connections).unwrap_or(usize::MAX),
+                ..Default::default()
+            };
             serve(
-                bind,
                 &database,
                 PoolSettings {
                     max_connections: db_max_connections,
                     acquire_timeout: std::time::Duration::from_millis(db_acquire_timeout_ms),
                 },
-                rules,
-                demo,
-                production || production_from_env(),
-                watch,
+                ServeOptions {
+                    bind,
+                    rules_dir: rules,
+                    with_demo: demo,
+                    production: production || production_from_env(),
+                    watch,
+                    connections,
+                    decision_log_retention: std::time::Duration::from_secs(
+                        decision_log_days * 86_400,
+                    ),
+                    tokens,
+                },
             )
             .await
         }
-        Command::Token { tenant, role, ttl } => {
-            let auth = auth(production_from_env())?;
+        Command::Token {
+            tenant,
+            role,
+            ttl,
+            tokens,
+        } => {
+            let auth = auth(production_from_env(), tokens)?;
             let role = match role {
                 RoleArg::Tenant => Role::Tenant,
                 RoleArg::Staff => Role::Staff,
@@ -446,9 +525,9 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Demo {
-            command: DemoCommand::Tokens { json, ttl },
+            command: DemoCommand::Tokens { json, ttl, tokens },
         } => {
-            let auth = auth(production_from_env())?;
+            let auth = auth(production_from_env(), tokens)?;
             let demo = demo(chrono::Utc::now().date_naive())?;
             let mut tenants = Vec::new();
             for tenant in &demo.tenants {

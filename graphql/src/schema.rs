@@ -35,6 +35,7 @@ pub struct Mutation(CoreMutation, crate::authoring::AuthoringMutation);
 pub fn build_schema(services: Services<AppStore>, production: bool) -> TillvalSchema {
     let mut builder = Schema::build(Query::default(), Mutation::default(), Subscription)
         .data(services)
+        .extension(crate::query_shape::QueryShape)
         .limit_depth(16)
         .limit_complexity(2_000)
         .limit_recursive_depth(32);
@@ -106,6 +107,9 @@ impl CoreQuery {
     }
 
     /// What the tenant may order for one of their apartments, and why not (S6, S7, S10).
+    /// Deciding a catalogue runs the rules, so it weighs 100 in the query's complexity: a
+    /// query holds a few, not dozens (aliases).
+    #[graphql(complexity = "100 + child_complexity")]
     async fn catalogue(&self, ctx: &Context<'_>, rental_object_id: ID) -> Result<Catalogue> {
         let tenant = tenant(ctx)?;
         let object = parse_rental_object_id(&rental_object_id)?;

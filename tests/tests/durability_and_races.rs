@@ -307,9 +307,121 @@ async fn concurrent_payments_never_overpay_a_fee(backend: Backend) {
 }
 
 tillval_tests::store_suite!(
+    fifty_submits_with_one_key_all_answer_with_the_same_case,
+    text_with_control_characters_is_invalid_input,
+    the_demo_loads_again_after_ordinary_use,
+    the_decision_log_keeps_what_its_retention_says,
     concurrent_payments_never_overpay_a_fee,
     carts_and_cases_survive_closing_and_reopening,
     fifty_conflicting_submits_make_exactly_one_case,
     the_order_lock_constraint_refuses_the_second_of_two_plans,
     concurrent_adds_on_one_key_leave_one_line,
 );
+
+/// One idempotency key sent fifty times at once is one order, and every one of the fifty
+/// answers with its case (a retry while the first attempt is in flight waits for it).
+async fn fifty_submits_with_one_key_all_answer_with_the_same_case(backend: Backend) {
+    let Some(db) = demo_db_on(backend, "fifty_submits_with_one_key").await else {
+        return;
+    };
+    let s = db.services.clone();
+    let (anna, lgh) = (tenant("anna-svensson"), object("lgh-1002"));
+    s.cart_add(&anna, &lgh, &opt("dm-bosch-serie4"), 1)
+        .await
+        .unwrap();
+    let version = s.terms().await.unwrap().version;
+    let barrier = Arc::new(tokio::sync::Barrier::new(50));
+    let attempts: Vec<_> = (0..50)
+        .map(|_| {
+            let (s, anna, lgh, barrier) = (s.clone(), anna.clone(), lgh.clone(), barrier.clone());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                s.checkout_submit(&anna, &lgh, &submit(version, "one-key-for-all"))
+                    .await
+            })
+        })
+        .collect();
+    let mut numbers = BTreeSet::new();
+    let mut replayed = 0;
+    for attempt in attempts {
+        let submitted = attempt.await.unwrap().unwrap();
+        numbers.insert(submitted.case.number.to_string());
+        replayed += usize::from(submitted.replayed);
+    }
+    assert_eq!(numbers.len(), 1, "{numbers:?}");
+    assert_eq!(replayed, 49);
+    db.finish().await;
+}
+
+/// NUL and other control characters are refused the same way on both stores (PostgreSQL
+/// cannot store NUL; SQLite would).
+async fn text_with_control_characters_is_invalid_input(backend: Backend) {
+    let Some(db) = demo_db_on(backend, "text_with_control_characters").await else {
+        return;
+    };
+    let s = &db.services;
+    let (anna, lgh) = (tenant("anna-svensson"), object("lgh-1002"));
+    for message in ["a\u{0}b", "bell\u{7}", "esc\u{1b}[2J"] {
+        let error = s
+            .checkout_details_update(&anna, &lgh, None, None, message)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, ServiceError::InvalidInput { .. }),
+            "{message:?}: {error:?}"
+        );
+    }
+    s.checkout_details_update(&anna, &lgh, None, None, "Ring\nefter 16\t")
+        .await
+        .unwrap();
+    let mut source = tillval_engine::rules::RuleSetSource::shipped();
+    source.manifest = "name = \"null\u{0}set\"\nversion = \"1\"\n".into();
+    let error = s.rule_set_publish(&source, "test").await.unwrap_err();
+    assert!(
+        matches!(error, ServiceError::RuleSetRefused(_)),
+        "{error:?}"
+    );
+    db.finish().await;
+}
+
+/// `serve --demo` loads the demo again over any amount of use: here the piece-unit tenant
+/// sent her cart, and the debt tenant's debt was cleared by staff.
+async fn the_demo_loads_again_after_ordinary_use(backend: Backend) {
+    let Some(db) = demo_db_on(backend, "the_demo_loads_again").await else {
+        return;
+    };
+    let s = &db.services;
+    let (eva, lgh) = (tenant("eva-nilsson"), object("lgh-2004"));
+    let version = s.terms().await.unwrap().version;
+    assert!(!s.cart(&eva, &lgh).await.unwrap().lines.is_empty());
+    s.checkout_submit(&eva, &lgh, &submit(version, "eva-sends"))
+        .await
+        .unwrap();
+    let demo =
+        tillval_engine::demo::demo(chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()).unwrap();
+    for _ in 0..2 {
+        tillval_engine::demo::load_demo(s, &demo).await.unwrap();
+    }
+    db.finish().await;
+}
+
+async fn the_decision_log_keeps_what_its_retention_says(backend: Backend) {
+    let Some(db) = demo_db_on(backend, "the_decision_log_retention").await else {
+        return;
+    };
+    let s = &db.services;
+    let (bertil, lgh) = (tenant("bertil-lind"), object("lgh-1004"));
+    let refused = s.cart_add(&bertil, &lgh, &opt("dm-bosch-serie4"), 1).await;
+    assert!(
+        matches!(refused, Err(ServiceError::Refused(_))),
+        "{refused:?}"
+    );
+    assert_eq!(s.decisions(&bertil, None, 10).await.unwrap().0.len(), 1);
+    let day = std::time::Duration::from_secs(86_400);
+    assert_eq!(s.decision_log_prune(day * 90).await.unwrap(), 0);
+    db.clock
+        .set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2027, 3, 1, 0, 0, 0).unwrap());
+    assert_eq!(s.decision_log_prune(day * 90).await.unwrap(), 1);
+    assert!(s.decisions(&bertil, None, 10).await.unwrap().0.is_empty());
+    db.finish().await;
+}

@@ -185,7 +185,8 @@ fn a_failing_gate_is_an_error_for_every_option_not_a_refusal() {
 
 #[test]
 fn a_script_error_names_its_line() {
-    let rules = set_with("fn key_blocks(tenant, key) {\n  let x = 1;\n  x.nope()\n}").unwrap();
+    let rules =
+        set_with("fn key_blocks(tenant, key) {\n  let x = 1;\n  throw `broken ${x}`\n}").unwrap();
     let view = view(&rules, &free_tenant(), &cart(&[]));
     let error = view
         .options()
@@ -300,7 +301,7 @@ fn undeclared_variables_are_caught_at_load() {
 #[test]
 fn a_rule_failing_for_one_key_fails_only_that_keys_options() {
     let rules = set_with(
-        "fn key_blocks(tenant, key) {\n  if key == \"golv/hall\" { key.nope() }\n  if key == \"diskmaskin/kitchen\" { return [#{ code: \"DEBT\" }]; }\n  []\n}",
+        "fn key_blocks(tenant, key) {\n  if key == \"golv/hall\" { throw \"broken\" }\n  if key == \"diskmaskin/kitchen\" { return [#{ code: \"DEBT\" }]; }\n  []\n}",
     )
     .unwrap();
     let view = view(&rules, &free_tenant(), &cart(&[]));
@@ -386,4 +387,189 @@ fn a_script_calling_the_collector_itself_changes_no_answer() {
     assert_eq!(status("golv-ek-kok"), OptionStatus::Available);
     assert_eq!(status("dm-bosch"), OptionStatus::Available);
     assert_eq!(status("spotlight"), OptionStatus::Available);
+}
+
+fn set_with_messages(script: &str, en: &str, sv: &str) -> Result<RuleSet, RuleSetError> {
+    let source = RuleSetSource {
+        manifest: "name = \"test\"\nversion = \"0.0.1\"\n".into(),
+        scripts: vec![ScriptSource {
+            name: "option_blocks.rhai".into(),
+            code: script.into(),
+        }],
+        messages_sv: Some(sv.into()),
+        messages_en: Some(en.into()),
+        tests: Vec::new(),
+    };
+    RuleSet::compile(&source, SandboxLimits::default())
+}
+
+/// Rules only compute: `sleep` (which no operation bound sees), the clock, `exit` and JSON
+/// parsing are no functions a script can call, and a call to any of them, or to a function
+/// that does not exist, is refused when the set compiles, at its line.
+#[test]
+fn a_set_that_sleeps_or_calls_what_does_not_exist_is_refused_at_its_line() {
+    for (call, name) in [
+        ("sleep(5)", "sleep"),
+        ("sleep(0)", "sleep"),
+        ("timestamp()", "timestamp"),
+        ("exit()", "exit"),
+        ("parse_json(\"{}\")", "parse_json"),
+        ("tenant.has_dbt()", "has_dbt"),
+    ] {
+        let script = format!(
+            "fn option_blocks(tenant, option) {{\n  if option.id == \"dm-bosch\" {{\n    {call};\n  }}\n  []\n}}"
+        );
+        let Err(error) = set_with(&script) else {
+            panic!("{call} compiled");
+        };
+        assert!(
+            matches!(&error, RuleSetError::UnknownCall { name: n, line: 3, .. } if n == name),
+            "{call}: {error:?}"
+        );
+    }
+    // What a rule needs to compute still compiles.
+    set_with(
+        "private fn half(n) { n / 2 }\nfn option_blocks(tenant, option) {\n  let ids = [\"a\", \"b\"];\n  if ids.contains(option.id) || half(4) == 2 && option.id.len() > 100 { return [#{ code: \"DEBT\" }]; }\n  let m = #{ a: 1 }; if m.keys().len() > 5 { throw \"no\" }\n  []\n}",
+    )
+    .unwrap();
+}
+
+#[test]
+fn amplifying_and_malformed_messages_are_refused_with_file_and_line() {
+    let script = "fn option_blocks(tenant, option) { [#{ code: \"BIG\", p: \"x\" }] }";
+    let thousand = "{p}".repeat(1_000);
+    let nine = "{p}".repeat(9);
+    for (template, needle) in [
+        (thousand.as_str(), "bytes; at most"),
+        (nine.as_str(), "placeholders; at most 8"),
+        ("Hello {nope}", "`{nope}` names no parameter"),
+        ("Unclosed {p", "never closed"),
+        ("Stray } brace", "without its `{`"),
+        ("Empty {} braces", "is not a placeholder"),
+    ] {
+        let en = format!("# header\nBIG = {template:?}\n");
+        let error = set_with_messages(script, &en, "BIG = \"Stor {p}\"").unwrap_err();
+        let text = error.to_string();
+        assert!(
+            text.starts_with("messages/en.toml:2:1:") && text.contains(needle),
+            "{template}: {text}"
+        );
+    }
+    set_with_messages(
+        script,
+        "BIG = \"Big {p} {option_name}\"",
+        "BIG = \"Stor {p}\"",
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_long_parameter_is_cut_and_a_message_stays_small() {
+    let script = "fn option_blocks(tenant, option) { let s = \"x\"; while s.len() < 4000 { s += s; } [#{ code: \"BIG\", p: s }] }";
+    let rules = set_with_messages(
+        script,
+        "BIG = \"{p}{p}{p}{p}{p}{p}{p}{p}\"",
+        "BIG = \"{p}{p}{p}{p}{p}{p}{p}{p}\"",
+    )
+    .unwrap();
+    let view = view(&rules, &free_tenant(), &cart(&[]));
+    let option = view.options().next().unwrap();
+    let Some(reason) = option.availability.reasons.first() else {
+        panic!("{:?}", option.availability);
+    };
+    let Some(tillval_engine::rules::ReasonParam::Text(p)) = reason.params.get("p") else {
+        panic!("{reason:?}");
+    };
+    assert_eq!(
+        p.chars().count(),
+        201,
+        "cut to 200 characters and an ellipsis"
+    );
+    let rendered = rules.render(reason, tillval_engine::model::Language::En);
+    assert!(rendered.len() <= 8 * 203, "{}", rendered.len());
+}
+
+#[test]
+fn too_many_reasons_in_one_answer_is_an_error_not_a_flood() {
+    let rules = set_with(
+        "fn option_blocks(tenant, option) { let r = []; for i in 0..17 { r.push(#{ code: \"DEBT\" }); } r }",
+    )
+    .unwrap();
+    let view = view(&rules, &free_tenant(), &cart(&[]));
+    let option = view.options().next().unwrap();
+    assert_eq!(option.availability.status, OptionStatus::RuleError);
+}
+
+/// Bounds are operations, so the same inputs give the same answers whatever the load: a view
+/// that runs out of its operations does so at the same decision every time.
+#[test]
+fn a_view_over_its_operation_budget_fails_the_same_decisions_every_time() {
+    let limits = SandboxLimits {
+        max_view_operations: 20_000,
+        ..SandboxLimits::default()
+    };
+    let rules = set_with_limits(
+        "fn key_blocks(tenant, key) { let n = 0; for i in 0..2000 { n += i; } [] }",
+        limits,
+    )
+    .unwrap();
+    let first = view(&rules, &free_tenant(), &cart(&[]));
+    let statuses = |v: &tillval_engine::availability::CatalogueView| {
+        v.options()
+            .map(|o| (o.option.id().to_string(), o.availability.clone()))
+            .collect::<Vec<_>>()
+    };
+    let over: Vec<_> = first
+        .options()
+        .filter(|o| {
+            matches!(
+                o.availability.error,
+                Some(RuleError::LimitExceeded {
+                    limit: SandboxLimit::ViewOperations,
+                    ..
+                })
+            )
+        })
+        .collect();
+    assert!(!over.is_empty(), "the budget ran out");
+    assert!(first.operations <= 20_000 + 200_000);
+    assert!(first.fault.is_none(), "a budget is an answer, not a fault");
+    for _ in 0..5 {
+        assert_eq!(
+            statuses(&view(&rules, &free_tenant(), &cart(&[]))),
+            statuses(&first)
+        );
+    }
+}
+
+#[test]
+fn the_wall_clock_is_a_fault_of_the_view_not_an_answer() {
+    let limits = SandboxLimits {
+        max_operations: 0,
+        max_view_operations: u64::MAX,
+        wall_clock: Duration::from_millis(20),
+        ..SandboxLimits::default()
+    };
+    let rules = set_with_limits(
+        "fn key_blocks(tenant, key) { let x = 0; loop { x += 1; } }",
+        limits,
+    )
+    .unwrap();
+    let view = view(&rules, &free_tenant(), &cart(&[]));
+    assert!(matches!(
+        view.fault,
+        Some(RuleError::LimitExceeded {
+            limit: SandboxLimit::WallClock,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn a_rule_set_with_control_characters_is_refused() {
+    let error = set_with("fn key_blocks(tenant, key) { [] }\u{0}").unwrap_err();
+    assert!(
+        matches!(&error, RuleSetError::Manifest { file, .. } if file == "test.rhai"),
+        "{error:?}"
+    );
 }

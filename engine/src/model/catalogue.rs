@@ -19,8 +19,8 @@ pub struct Picture {
 impl Picture {
     fn checked(self) -> Result<Picture, ModelError> {
         Ok(Picture {
-            thumbnail: text::required("picture thumbnail", &self.thumbnail, 500)?,
-            large: text::required("picture large", &self.large, 500)?,
+            thumbnail: text::url("picture thumbnail", &self.thumbnail)?,
+            large: text::url("picture large", &self.large)?,
             alt: text::optional("picture alt", &self.alt, 200)?,
         })
     }

@@ -10,7 +10,7 @@ mod lock_key;
 mod money;
 mod quantity;
 mod rental_object;
-mod text;
+pub mod text;
 
 pub use cart::{Cart, CartLine, MAX_CART_LINES};
 pub use catalogue::{

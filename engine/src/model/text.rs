@@ -14,14 +14,42 @@ pub(crate) fn required(
     optional(field, trimmed, max_chars)
 }
 
-pub(crate) fn optional(
-    field: &'static str,
-    value: &str,
-    max_chars: usize,
-) -> Result<String, ModelError> {
+/// Trimmed, at most `max_chars`, and without control characters but line breaks and tabs:
+/// the one check every stored text passes, so that both databases store it alike (PostgreSQL
+/// refuses NUL, SQLite would keep it).
+pub fn optional(field: &'static str, value: &str, max_chars: usize) -> Result<String, ModelError> {
     let trimmed = value.trim();
     if trimmed.chars().count() > max_chars {
         return Err(ModelError::TextTooLong { field, max_chars });
     }
+    if has_control_characters(trimmed) {
+        return Err(ModelError::InvalidText {
+            field,
+            reason: "has control characters",
+        });
+    }
     Ok(trimmed.to_owned())
+}
+
+/// Whether `text` holds a control character other than a line break or a tab.
+pub fn has_control_characters(text: &str) -> bool {
+    text.chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+}
+
+/// A picture's address: relative (`/pictures/…`), or `https:`/`http:`. Anything else
+/// (`javascript:`, `data:`) is refused, since pages put it in an `src`.
+pub(crate) fn url(field: &'static str, value: &str) -> Result<String, ModelError> {
+    let url = required(field, value, 500)?;
+    let lower = url.to_ascii_lowercase();
+    let allowed = lower.starts_with("https://")
+        || lower.starts_with("http://")
+        || (lower.starts_with('/') && !lower.starts_with("//"));
+    if !allowed || url.chars().any(char::is_whitespace) {
+        return Err(ModelError::InvalidText {
+            field,
+            reason: "must be an https:, http: or relative (/…) address",
+        });
+    }
+    Ok(url)
 }

@@ -5,7 +5,11 @@
 
 use std::fmt;
 
-use super::testcases::{TestReport, run_file};
+use super::testcases::{TestReport, run_file_within};
+
+/// Sandbox operations all of one check may cost (smoke, test cases, generated inputs): what
+/// keeps `ruleSetValidate` and publishing answering within a bound whatever the set holds.
+pub const MAX_CHECK_OPERATIONS: u64 = 60_000_000;
 use super::{RuleError, RuleSet, RuleSetError, RuleSetSource, SandboxLimits};
 
 /// One thing wrong with a rule set, where it is.
@@ -55,6 +59,12 @@ impl From<&RuleSetError> for Problem {
                 file, line, column, ..
             }
             | RuleSetError::UnknownFunction {
+                file, line, column, ..
+            }
+            | RuleSetError::UnknownCall {
+                file, line, column, ..
+            }
+            | RuleSetError::Template {
                 file, line, column, ..
             } => {
                 let message = error.to_string();
@@ -126,7 +136,9 @@ pub fn check(source: &RuleSetSource, limits: SandboxLimits, fuzz_cases: u32) -> 
     let mut problems = smoke(&rules);
     let mut tests = TestReport::default();
     for file in &source.tests {
-        let report = run_file(&rules, &file.name, &file.code);
+        let left = MAX_CHECK_OPERATIONS.saturating_sub(tests.operations);
+        let report = run_file_within(&rules, &file.name, &file.code, left);
+        tests.operations = tests.operations.saturating_add(report.operations);
         tests.cases_run += report.cases_run;
         tests.cases_passed += report.cases_passed;
         tests.failures.extend(report.failures);
@@ -145,7 +157,12 @@ pub fn check(source: &RuleSetSource, limits: SandboxLimits, fuzz_cases: u32) -> 
         ));
     }
     let fuzzed = if fuzz_cases > 0 && problems.is_empty() {
-        fuzz(&rules, fuzz_cases, &mut problems)
+        fuzz(
+            &rules,
+            fuzz_cases,
+            MAX_CHECK_OPERATIONS.saturating_sub(tests.operations),
+            &mut problems,
+        )
     } else {
         0
     };
@@ -203,7 +220,7 @@ ongoing_orders = { "diskmaskin/kitchen" = "TV-2026-000001" }
 }
 
 #[cfg(feature = "testing")]
-fn fuzz(rules: &RuleSet, cases: u32, problems: &mut Vec<Problem>) -> u32 {
+fn fuzz(rules: &RuleSet, cases: u32, max_operations: u64, problems: &mut Vec<Problem>) -> u32 {
     use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
     use crate::availability::OptionStatus;
@@ -216,13 +233,19 @@ fn fuzz(rules: &RuleSet, cases: u32, problems: &mut Vec<Problem>) -> u32 {
     };
     let mut runner = TestRunner::new(config);
     let first_error: std::cell::RefCell<Option<Problem>> = std::cell::RefCell::new(None);
+    let spent = std::cell::Cell::new(0u64);
     let outcome = runner.run(&arb_scenario(30), |scenario| {
+        // Past the budget the remaining inputs pass unexamined, and the check says so below.
+        if spent.get() > max_operations {
+            return Ok(());
+        }
         let prepared = crate::catalogue::PreparedCatalogue::prepare(
             std::sync::Arc::new(scenario.catalogue.clone()),
             rules,
         );
         let view =
             crate::availability::catalogue_view(rules, &prepared, &scenario.facts, &scenario.cart);
+        spent.set(spent.get().saturating_add(view.operations));
         if let Some(error) = view
             .gate
             .error
@@ -276,11 +299,21 @@ fn fuzz(rules: &RuleSet, cases: u32, problems: &mut Vec<Problem>) -> u32 {
             .unwrap_or_else(|| problem("fuzz", None, None, failure.to_string()));
         problems.push(found);
     }
+    if spent.get() > max_operations {
+        problems.push(problem(
+            "fuzz",
+            None,
+            None,
+            format!(
+                "the checks cost more than {MAX_CHECK_OPERATIONS} operations; make the rules cheaper"
+            ),
+        ));
+    }
     cases
 }
 
 #[cfg(not(feature = "testing"))]
-fn fuzz(_rules: &RuleSet, _cases: u32, problems: &mut Vec<Problem>) -> u32 {
+fn fuzz(_rules: &RuleSet, _cases: u32, _max: u64, problems: &mut Vec<Problem>) -> u32 {
     problems.push(problem(
         "fuzz",
         None,

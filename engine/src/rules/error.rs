@@ -36,6 +36,22 @@ pub enum RuleSetError {
         column: usize,
         name: String,
     },
+    #[error(
+        "{file}:{line}:{column}: `{name}` is no function a rule can call (rules only compute: see docs/rules.md)"
+    )]
+    UnknownCall {
+        file: String,
+        line: usize,
+        column: usize,
+        name: String,
+    },
+    #[error("{file}:{line}:{column}: {detail}")]
+    Template {
+        file: String,
+        line: usize,
+        column: usize,
+        detail: String,
+    },
     #[error("`{name}` is defined both in {first} and in {second}")]
     DefinedTwice {
         name: String,
@@ -92,6 +108,8 @@ fn at(line: Option<usize>, column: Option<usize>) -> String {
 #[serde(rename_all = "snake_case")]
 pub enum SandboxLimit {
     Operations,
+    /// The operations of one whole view (every call deciding one household's catalogue).
+    ViewOperations,
     CallDepth,
     DataSize,
     Variables,
@@ -102,6 +120,7 @@ impl std::fmt::Display for SandboxLimit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             SandboxLimit::Operations => "operations",
+            SandboxLimit::ViewOperations => "operations of one view",
             SandboxLimit::CallDepth => "call depth",
             SandboxLimit::DataSize => "string, array or map size",
             SandboxLimit::Variables => "variables",

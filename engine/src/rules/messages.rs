@@ -5,6 +5,98 @@ use std::collections::BTreeMap;
 use super::{Reason, ReasonCode, RuleSetError};
 use crate::model::Language;
 
+/// Bytes of one message template.
+pub const MAX_TEMPLATE_BYTES: usize = 1_000;
+/// Placeholders in one message template.
+pub const MAX_PLACEHOLDERS: usize = 8;
+/// Bytes of one rendered message; what is longer is cut. With the template and parameter
+/// bounds this is never reached by a checked set, so it is the last guard, not a rule.
+pub const MAX_RENDERED_BYTES: usize = 4_000;
+/// Parameters the engine itself gives its reasons (the rest come from the set's scripts).
+const ENGINE_PARAMS: [&str; 4] = ["option_id", "option_name", "case_number", "current_version"];
+
+/// A `{name}` in a template, or why the template is malformed.
+fn placeholders(template: &str) -> Result<Vec<&str>, String> {
+    let mut names = Vec::new();
+    let mut rest = template;
+    while let Some(at) = rest.find(['{', '}']) {
+        let after = rest.get(at + 1..).unwrap_or("");
+        if rest.get(at..at + 1) == Some("}") {
+            return Err("a `}` without its `{`".into());
+        }
+        let close = after
+            .find('}')
+            .ok_or_else(|| "a `{` that is never closed".to_owned())?;
+        let name = after.get(..close).unwrap_or("");
+        let well_formed = !name.is_empty()
+            && name.len() <= 64
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !well_formed {
+            return Err(format!(
+                "`{{{}}}` is not a placeholder (a parameter name in braces)",
+                name.chars().take(40).collect::<String>()
+            ));
+        }
+        names.push(name);
+        rest = after.get(close + 1..).unwrap_or("");
+    }
+    Ok(names)
+}
+
+/// The line of `code`'s entry in a messages file, for the report.
+fn line_of(text: &str, code: &str) -> usize {
+    text.lines()
+        .position(|line| {
+            let line = line.trim_start().trim_start_matches(['"', '\'']);
+            line.strip_prefix(code).is_some_and(|rest| {
+                rest.trim_start_matches(['"', '\''])
+                    .trim_start()
+                    .starts_with('=')
+            })
+        })
+        .map_or(0, |i| i + 1)
+}
+
+/// Checks every template of one messages file: bounded in size and placeholders, well formed,
+/// and naming only parameters that exist (the engine's, or a word of the set's scripts).
+pub(crate) fn check_templates(
+    file: &str,
+    text: &str,
+    table: &BTreeMap<ReasonCode, String>,
+    script_words: &std::collections::BTreeSet<&str>,
+) -> Result<(), RuleSetError> {
+    for (code, template) in table {
+        let problem = |detail: String| RuleSetError::Template {
+            file: file.to_owned(),
+            line: line_of(text, code.as_str()),
+            column: 1,
+            detail: format!("message {code}: {detail}"),
+        };
+        if template.len() > MAX_TEMPLATE_BYTES {
+            return Err(problem(format!(
+                "{} bytes; at most {MAX_TEMPLATE_BYTES}",
+                template.len()
+            )));
+        }
+        let names = placeholders(template).map_err(&problem)?;
+        if names.len() > MAX_PLACEHOLDERS {
+            return Err(problem(format!(
+                "{} placeholders; at most {MAX_PLACEHOLDERS}",
+                names.len()
+            )));
+        }
+        if let Some(unknown) = names
+            .iter()
+            .find(|n| !ENGINE_PARAMS.contains(n) && !script_words.contains(*n))
+        {
+            return Err(problem(format!(
+                "`{{{unknown}}}` names no parameter the rules give"
+            )));
+        }
+    }
+    Ok(())
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Messages {
     sv: BTreeMap<ReasonCode, String>,
@@ -84,6 +176,19 @@ impl Messages {
             return reason.code.to_string();
         };
         let mut out = String::with_capacity(template.len() + 16);
+        self.fill(template, reason, language, &mut out);
+        if out.len() > MAX_RENDERED_BYTES {
+            let mut end = MAX_RENDERED_BYTES;
+            while !out.is_char_boundary(end) {
+                end -= 1;
+            }
+            out.truncate(end);
+            out.push('…');
+        }
+        out
+    }
+
+    fn fill(&self, template: &str, reason: &Reason, language: Language, out: &mut String) {
         let mut rest = template;
         while let Some(open) = rest.find('{') {
             let (before, after) = rest.split_at(open);
@@ -93,7 +198,7 @@ impl Messages {
                 Some(close) => {
                     let name = after.get(..close).unwrap_or("");
                     match reason.params.get(name) {
-                        Some(value) => out.push_str(&value.render(language)),
+                        Some(value) => out.push_str(&super::values::cut(&value.render(language))),
                         None => {
                             out.push('{');
                             out.push_str(name);
@@ -109,7 +214,6 @@ impl Messages {
             }
         }
         out.push_str(rest);
-        out
     }
 }
 

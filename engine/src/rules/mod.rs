@@ -17,7 +17,6 @@ mod values;
 use std::collections::BTreeMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::Path;
-use std::time::Duration;
 
 use rhai::{AST, Array, Dynamic, Engine, FnAccess};
 use serde::Deserialize;
@@ -25,7 +24,7 @@ use serde::Deserialize;
 pub use error::{RuleError, RuleSetError, SandboxLimit};
 pub use messages::Messages;
 pub use reason::{Reason, ReasonCode, ReasonParam, engine_codes};
-pub use sandbox::SandboxLimits;
+pub use sandbox::{Budget, SandboxLimits};
 pub use source::{MANIFEST_FILE, RuleSetSource, ScriptSource};
 pub use values::CartSummary;
 
@@ -67,7 +66,7 @@ pub struct RuleSet {
     /// Where each well-known function is defined in its file (line, column).
     positions: BTreeMap<&'static str, (usize, usize)>,
     messages: Messages,
-    wall_clock: Duration,
+    limits: SandboxLimits,
 }
 
 impl std::fmt::Debug for RuleSet {
@@ -105,6 +104,12 @@ impl RuleSet {
     /// function is a well-known one with the right arity (helpers are `private fn`), and every
     /// message reads in both languages.
     pub fn compile(source: &RuleSetSource, limits: SandboxLimits) -> Result<RuleSet, RuleSetError> {
+        if let Some(file) = file_with_control_characters(source) {
+            return Err(RuleSetError::Manifest {
+                file,
+                detail: "holds control characters (such as NUL); rule sets are plain text".into(),
+            });
+        }
         let manifest: Manifest =
             toml::from_str(&source.manifest).map_err(|e| RuleSetError::Manifest {
                 file: MANIFEST_FILE.into(),
@@ -126,8 +131,10 @@ impl RuleSet {
         let mut origins = BTreeMap::new();
         let mut positions = BTreeMap::new();
         let mut ast = AST::empty();
+        let mut compiled_scripts: Vec<(String, AST)> = Vec::new();
         for script in &shipped.scripts {
             let compiled = compile_script(&engine, script)?;
+            compiled_scripts.push((format!("shipped:{}", script.name), compiled.clone()));
             for (name, _) in WELL_KNOWN_FUNCTIONS {
                 if defines(&compiled, name) {
                     origins.insert(name, format!("shipped:{}", script.name));
@@ -139,6 +146,7 @@ impl RuleSet {
         let mut landlord_origins: BTreeMap<&'static str, String> = BTreeMap::new();
         for script in &source.scripts {
             let compiled = compile_script(&engine, script)?;
+            compiled_scripts.push((script.name.clone(), compiled.clone()));
             for (name, _) in WELL_KNOWN_FUNCTIONS {
                 if defines(&compiled, name)
                     && let Some(first) = landlord_origins.insert(name, script.name.clone())
@@ -167,6 +175,7 @@ impl RuleSet {
                 detail: e.0.to_string(),
             })?;
         ast = ast.merge(&batch);
+        check_calls(&engine, &ast, &compiled_scripts)?;
 
         let mut messages = shipped_messages()?;
         let (sv, en) = (&source.messages_sv, &source.messages_en);
@@ -178,6 +187,24 @@ impl RuleSet {
             .as_deref()
             .map(|t| Messages::parse_language("messages/en.toml", t))
             .transpose()?;
+        let script_words: std::collections::BTreeSet<&str> = shipped
+            .scripts
+            .iter()
+            .chain(&source.scripts)
+            .flat_map(|s| {
+                s.code
+                    .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            })
+            .filter(|w| !w.is_empty())
+            .collect();
+        for (file, text, table) in [
+            ("messages/sv.toml", sv, &landlord_sv),
+            ("messages/en.toml", en, &landlord_en),
+        ] {
+            if let (Some(text), Some(table)) = (text, table) {
+                messages::check_templates(file, text, table, &script_words)?;
+            }
+        }
         messages.overlay(Messages::new(
             landlord_sv.unwrap_or_default(),
             landlord_en.unwrap_or_default(),
@@ -204,7 +231,7 @@ impl RuleSet {
             origins,
             positions,
             messages,
-            wall_clock: limits.wall_clock,
+            limits,
         })
     }
 
@@ -235,6 +262,14 @@ impl RuleSet {
     pub fn position(&self, function: &str) -> Option<(usize, usize)> {
         self.positions.get(function).copied()
     }
+    /// The bounds this set runs under.
+    pub fn limits(&self) -> &SandboxLimits {
+        &self.limits
+    }
+    /// A fresh budget for one view.
+    pub fn budget(&self) -> Budget {
+        Budget::new(&self.limits)
+    }
     /// Whether the set has per-option rules; without them no option needs a call of its own.
     pub fn defines_option_blocks(&self) -> bool {
         self.defines_option_blocks
@@ -246,7 +281,7 @@ impl RuleSet {
         let answer = sandbox::call(
             &self.engine,
             &self.ast,
-            self.wall_clock,
+            &mut self.budget(),
             "lock_keys",
             (value,),
         )?;
@@ -254,11 +289,15 @@ impl RuleSet {
     }
 
     /// `order_blocks(tenant)`: reasons the tenant cannot order at all.
-    pub(crate) fn order_blocks(&self, tenant: &TenantValue) -> Result<Vec<Reason>, RuleError> {
+    pub(crate) fn order_blocks(
+        &self,
+        tenant: &TenantValue,
+        budget: &mut Budget,
+    ) -> Result<Vec<Reason>, RuleError> {
         let answer = sandbox::call(
             &self.engine,
             &self.ast,
-            self.wall_clock,
+            budget,
             "order_blocks",
             (tenant.clone(),),
         )?;
@@ -270,12 +309,13 @@ impl RuleSet {
         &self,
         tenant: &TenantValue,
         key: &LockKey,
+        budget: &mut Budget,
     ) -> Result<Vec<Reason>, RuleError> {
         let key = Dynamic::from(rhai::ImmutableString::from(key.as_str()));
         let answer = sandbox::call(
             &self.engine,
             &self.ast,
-            self.wall_clock,
+            budget,
             "key_blocks",
             (tenant.clone(), key),
         )?;
@@ -289,8 +329,9 @@ impl RuleSet {
         &self,
         tenant: &TenantValue,
         keys: Array,
+        budget: &mut Budget,
     ) -> Option<Vec<Result<Vec<Reason>, RuleError>>> {
-        self.many(BATCH_KEY_BLOCKS, "key_blocks", tenant, keys)
+        self.many(BATCH_KEY_BLOCKS, "key_blocks", tenant, keys, budget)
     }
 
     /// `option_blocks` for many options in one call; `None` as for [`RuleSet::key_blocks_many`],
@@ -299,11 +340,18 @@ impl RuleSet {
         &self,
         tenant: &TenantValue,
         options: Array,
+        budget: &mut Budget,
     ) -> Option<Vec<Result<Vec<Reason>, RuleError>>> {
         if !self.defines_option_blocks {
             return None;
         }
-        self.many(BATCH_OPTION_BLOCKS, "option_blocks", tenant, options)
+        self.many(
+            BATCH_OPTION_BLOCKS,
+            "option_blocks",
+            tenant,
+            options,
+            budget,
+        )
     }
 
     fn many(
@@ -312,12 +360,13 @@ impl RuleSet {
         function: &'static str,
         tenant: &TenantValue,
         items: Array,
+        budget: &mut Budget,
     ) -> Option<Vec<Result<Vec<Reason>, RuleError>>> {
         let expected = items.len();
         let answers = sandbox::call_collecting(
             &self.engine,
             &self.ast,
-            self.wall_clock,
+            budget,
             batch,
             expected,
             (tenant.clone(), Dynamic::from_array(items)),
@@ -336,6 +385,7 @@ impl RuleSet {
         &self,
         tenant: &TenantValue,
         option: &Dynamic,
+        budget: &mut Budget,
     ) -> Option<Result<Vec<Reason>, RuleError>> {
         if !self.defines_option_blocks {
             return None;
@@ -343,12 +393,34 @@ impl RuleSet {
         let answer = sandbox::call(
             &self.engine,
             &self.ast,
-            self.wall_clock,
+            budget,
             "option_blocks",
             (tenant.clone(), option.clone()),
         );
         Some(answer.and_then(|a| values::reasons_from("option_blocks", a)))
     }
+}
+
+/// The first file of the set with a control character other than a line break or a tab.
+fn file_with_control_characters(source: &RuleSetSource) -> Option<String> {
+    use crate::model::text::has_control_characters;
+    if has_control_characters(&source.manifest) {
+        return Some(MANIFEST_FILE.into());
+    }
+    for (file, text) in [
+        ("messages/sv.toml", &source.messages_sv),
+        ("messages/en.toml", &source.messages_en),
+    ] {
+        if text.as_deref().is_some_and(has_control_characters) {
+            return Some(file.into());
+        }
+    }
+    source
+        .scripts
+        .iter()
+        .chain(&source.tests)
+        .find(|s| has_control_characters(&s.code) || has_control_characters(&s.name))
+        .map(|s| s.name.clone())
 }
 
 fn shipped_messages() -> Result<Messages, RuleSetError> {
@@ -390,6 +462,52 @@ fn __tillval_option_blocks_all(tenant, options) {
 ";
 const BATCH_KEY_BLOCKS: &str = "__tillval_key_blocks_all";
 const BATCH_OPTION_BLOCKS: &str = "__tillval_option_blocks_all";
+
+/// Every function a script calls exists: one of the set's own, or one the sandbox registers.
+/// rhai finds a missing function only when the call runs, which may be for one option of one
+/// household; here it is a problem at its file and line before the set goes live.
+fn check_calls(
+    engine: &Engine,
+    merged: &AST,
+    scripts: &[(String, AST)],
+) -> Result<(), RuleSetError> {
+    use rhai::{ASTNode, Expr, Stmt};
+    let mut known = sandbox::native_functions(engine);
+    known.extend(merged.iter_functions().map(|f| f.name.to_owned()));
+    for (file, ast) in scripts {
+        let mut unknown: Option<(String, rhai::Position)> = None;
+        ast.walk(&mut |path: &[ASTNode]| {
+            let (call, position) = match path.last() {
+                Some(ASTNode::Expr(Expr::FnCall(call, position)))
+                | Some(ASTNode::Expr(Expr::MethodCall(call, position)))
+                | Some(ASTNode::Stmt(Stmt::FnCall(call, position))) => (call, *position),
+                _ => return true,
+            };
+            let name = call.name.as_str();
+            let identifier = name
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_alphabetic() || c == '_');
+            if call.op_token.is_some() || !identifier || !call.namespace.is_empty() {
+                return true;
+            }
+            if known.contains(name) {
+                return true;
+            }
+            unknown = Some((name.to_owned(), position));
+            false
+        });
+        if let Some((name, position)) = unknown {
+            return Err(RuleSetError::UnknownCall {
+                file: file.clone(),
+                line: position.line().unwrap_or(0),
+                column: position.position().unwrap_or(0),
+                name,
+            });
+        }
+    }
+    Ok(())
+}
 
 fn defines(ast: &AST, name: &str) -> bool {
     ast.iter_functions()

@@ -1,18 +1,37 @@
 //! The sandbox every rule runs in. rhai's limits are unlimited by default and its depth
 //! defaults differ between debug and release builds, so every bound is set here, explicitly.
+//!
+//! Rules can only compute: the engine is built raw and given the packages that compute
+//! (arithmetic, logic, strings, arrays, maps, blobs, bit fields, math, iterators and function
+//! pointers). rhai's language-core package is left out on purpose: it holds `sleep` (which
+//! escapes every operation bound), `exit`, value tags and `parse_json`; with `no_time` there is
+//! no clock either. docs/rules.md lists what a script can call.
+//!
+//! Bounds are counted in operations, per call and per view ([`Budget`]), so the same inputs
+//! always give the same answer whatever the machine's load. The wall clock is only a last
+//! guard: a view that outlives it is an engine fault, never a tenant's answer.
 
 use std::cell::Cell;
 use std::time::{Duration, Instant};
 
+use rhai::packages::{
+    ArithmeticPackage, BasicArrayPackage, BasicBlobPackage, BasicFnPackage, BasicIteratorPackage,
+    BasicMapPackage, BasicMathPackage, BasicStringPackage, BitFieldPackage, LogicPackage,
+    MoreStringPackage, Package,
+};
 use rhai::{AST, CallFnOptions, Dynamic, Engine, EvalAltResult, FuncArgs, Position, Scope};
 
 use super::{RuleError, SandboxLimit};
 
-/// The bounds of one call into a rule set.
+/// The bounds of one call into a rule set, and of one view (every call made to decide one
+/// household's catalogue).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SandboxLimits {
     /// rhai operations per call (an endless loop stops here).
     pub max_operations: u64,
+    /// rhai operations for one view, all its calls together: what one household's catalogue
+    /// may cost. Publishing refuses a set whose dearest view in the database exceeds it.
+    pub max_view_operations: u64,
     /// Nested function calls (deep recursion stops here).
     pub max_call_depth: usize,
     /// Nesting of expressions at the top level and inside functions.
@@ -24,8 +43,9 @@ pub struct SandboxLimits {
     pub max_array_len: usize,
     pub max_map_len: usize,
     pub max_variables: usize,
-    /// Wall-clock budget per call, checked every few hundred operations: a backstop for what
-    /// the operation count does not see.
+    /// Wall-clock budget of one view, checked every few hundred operations: a last guard
+    /// against what the operation count does not see. Reaching it is an engine fault (the
+    /// request fails), never an answer, so answers never depend on load.
     pub wall_clock: Duration,
 }
 
@@ -33,6 +53,7 @@ impl Default for SandboxLimits {
     fn default() -> Self {
         SandboxLimits {
             max_operations: 200_000,
+            max_view_operations: 4_000_000,
             max_call_depth: 32,
             max_expr_depth: 64,
             max_function_expr_depth: 32,
@@ -40,15 +61,50 @@ impl Default for SandboxLimits {
             max_array_len: 1_000,
             max_map_len: 1_000,
             max_variables: 256,
-            wall_clock: Duration::from_millis(100),
+            wall_clock: Duration::from_secs(2),
         }
     }
 }
 
+/// What is left of one view's bounds: operations, and the wall-clock deadline.
+#[derive(Debug, Clone)]
+pub struct Budget {
+    remaining: u64,
+    used: u64,
+    deadline: Instant,
+    fault: Option<RuleError>,
+}
+
+impl Budget {
+    pub fn new(limits: &SandboxLimits) -> Budget {
+        Budget {
+            remaining: limits.max_view_operations,
+            used: 0,
+            deadline: Instant::now() + limits.wall_clock,
+            fault: None,
+        }
+    }
+    /// Operations spent so far.
+    pub fn used(&self) -> u64 {
+        self.used
+    }
+    /// The first wall-clock fault, if the view outlived its deadline.
+    pub fn fault(&self) -> Option<&RuleError> {
+        self.fault.as_ref()
+    }
+    fn spend(&mut self, operations: u64) {
+        self.used = self.used.saturating_add(operations);
+        self.remaining = self.remaining.saturating_sub(operations);
+    }
+}
+
 thread_local! {
-    /// The deadline of the rule call running on this thread. rhai's progress callback is
-    /// shared by the engine, so the per-call budget has to live beside it.
-    static DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
+    /// The bounds of the rule call running on this thread: its operation limit (what is left of
+    /// the view's) and its deadline. rhai's progress callback is shared by the engine, so the
+    /// per-call bounds have to live beside it.
+    static BOUNDS: Cell<Option<(u64, Instant)>> = const { Cell::new(None) };
+    /// Operations the running call has used, as rhai last reported them.
+    static USED: Cell<u64> = const { Cell::new(0) };
     /// What a batched call collects, one answer per item (see `rules::BATCH_SCRIPT`): growing
     /// a script array instead costs a data-size check of the whole array per item. `None`
     /// outside a batched call, where collecting does nothing.
@@ -66,13 +122,13 @@ struct Collector {
 /// The native function batched calls hand each answer to.
 pub(crate) const COLLECT_FN: &str = "__tillval_collect";
 
-/// Calls a batch function of `expected` items under the limits and returns what it collected.
+/// Calls a batch function of `expected` items under the bounds and returns what it collected.
 /// A script that calls the collector itself only adds answers, which the caller's count check
 /// refuses.
 pub(crate) fn call_collecting(
     engine: &Engine,
     ast: &AST,
-    wall_clock: Duration,
+    budget: &mut Budget,
     function: &'static str,
     expected: usize,
     args: impl FuncArgs,
@@ -83,7 +139,7 @@ pub(crate) fn call_collecting(
             answers: Vec::with_capacity(expected),
         })
     });
-    let result = call(engine, ast, wall_clock, function, args);
+    let result = call(engine, ast, budget, function, args);
     let collected = COLLECTED.with(|c| c.borrow_mut().take());
     result.map(|_| collected.map(|c| c.answers).unwrap_or_default())
 }
@@ -101,11 +157,37 @@ fn collect(answer: Dynamic) {
 /// How often (in operations) the progress callback looks at the clock.
 const CLOCK_CHECK_EVERY: u64 = 512;
 const WALL_CLOCK_TOKEN: &str = "tillval:wall-clock";
+const VIEW_BUDGET_TOKEN: &str = "tillval:view-operations";
 
-/// A rhai engine with every bound set, no `eval`, no `import`, floats compiled out (money is
-/// integer öre), `print`/`debug` into the log, and `params::…` from the rule set's manifest.
+/// rhai keywords that look like calls but are no registered function.
+const KEYWORD_CALLS: [&str; 9] = [
+    "print",
+    "debug",
+    "type_of",
+    "Fn",
+    "call",
+    "curry",
+    "is_shared",
+    "is_def_fn",
+    "is_def_var",
+];
+
+/// A rhai engine with every bound set, only the computing packages, no `eval`, no `import`,
+/// floats compiled out (money is integer öre), `print`/`debug` into the log, and `params::…`
+/// from the rule set's manifest.
 pub(crate) fn sandboxed_engine(limits: &SandboxLimits, params: rhai::Module) -> Engine {
-    let mut engine = Engine::new();
+    let mut engine = Engine::new_raw();
+    ArithmeticPackage::new().register_into_engine(&mut engine);
+    LogicPackage::new().register_into_engine(&mut engine);
+    BasicStringPackage::new().register_into_engine(&mut engine);
+    MoreStringPackage::new().register_into_engine(&mut engine);
+    BasicIteratorPackage::new().register_into_engine(&mut engine);
+    BasicFnPackage::new().register_into_engine(&mut engine);
+    BasicArrayPackage::new().register_into_engine(&mut engine);
+    BasicBlobPackage::new().register_into_engine(&mut engine);
+    BasicMapPackage::new().register_into_engine(&mut engine);
+    BasicMathPackage::new().register_into_engine(&mut engine);
+    BitFieldPackage::new().register_into_engine(&mut engine);
     engine
         .set_max_operations(limits.max_operations)
         .set_max_call_levels(limits.max_call_depth)
@@ -128,30 +210,70 @@ pub(crate) fn sandboxed_engine(limits: &SandboxLimits, params: rhai::Module) -> 
     super::values::register_tenant_type(&mut engine);
     engine.register_fn(COLLECT_FN, collect);
     engine.on_progress(|operations| {
-        if operations % CLOCK_CHECK_EVERY != 0 {
-            return None;
+        USED.with(|u| u.set(operations));
+        let (limit, deadline) = BOUNDS.with(Cell::get)?;
+        if operations > limit {
+            return Some(Dynamic::from(VIEW_BUDGET_TOKEN));
         }
-        let late = DEADLINE.with(|d| d.get().is_some_and(|deadline| Instant::now() > deadline));
-        late.then(|| Dynamic::from(WALL_CLOCK_TOKEN))
+        (operations % CLOCK_CHECK_EVERY == 0 && Instant::now() > deadline)
+            .then(|| Dynamic::from(WALL_CLOCK_TOKEN))
     });
     engine
 }
 
-/// Calls one function of the rule set under the limits and the wall-clock budget.
+/// The names of every native function a script of this engine can call: the packages', the
+/// engine's own and the keywords. A call to anything else is refused when a set is compiled,
+/// so a typo (or a `sleep`) is a problem at its line, not an error at run time.
+pub(crate) fn native_functions(engine: &Engine) -> std::collections::BTreeSet<String> {
+    let mut names: std::collections::BTreeSet<String> = engine
+        .gen_fn_signatures(true)
+        .iter()
+        .filter_map(|signature| {
+            let name = signature.split('(').next()?.trim();
+            let name = name.rsplit(' ').next()?;
+            Some(name.to_owned())
+        })
+        .collect();
+    names.extend(KEYWORD_CALLS.iter().map(|k| (*k).to_owned()));
+    names
+}
+
+/// Calls one function of the rule set under the bounds left in `budget`, and spends what the
+/// call used.
 pub(crate) fn call(
     engine: &Engine,
     ast: &AST,
-    wall_clock: Duration,
+    budget: &mut Budget,
     function: &'static str,
     args: impl FuncArgs,
 ) -> Result<Dynamic, RuleError> {
-    let deadline = Instant::now() + wall_clock;
-    let previous = DEADLINE.with(|d| d.replace(Some(deadline)));
+    if budget.remaining == 0 {
+        return Err(RuleError::LimitExceeded {
+            function,
+            limit: SandboxLimit::ViewOperations,
+            line: None,
+        });
+    }
+    let previous = BOUNDS.with(|b| b.replace(Some((budget.remaining, budget.deadline))));
+    let used_before = USED.with(|u| u.replace(0));
     let options = CallFnOptions::new().eval_ast(false).rewind_scope(false);
     let result =
         engine.call_fn_with_options::<Dynamic>(options, &mut Scope::new(), ast, function, args);
-    DEADLINE.with(|d| d.set(previous));
-    result.map_err(|error| rule_error(function, &error))
+    BOUNDS.with(|b| b.set(previous));
+    let used = USED.with(|u| u.replace(used_before));
+    budget.spend(used.max(1));
+    let result = result.map_err(|error| rule_error(function, &error));
+    if let Err(
+        error @ RuleError::LimitExceeded {
+            limit: SandboxLimit::WallClock,
+            ..
+        },
+    ) = &result
+        && budget.fault.is_none()
+    {
+        budget.fault = Some(error.clone());
+    }
+    result
 }
 
 /// The root cause of a rhai error, as a [`RuleError`]: rhai wraps errors raised inside nested
@@ -168,14 +290,11 @@ pub(crate) fn rule_error(function: &'static str, error: &EvalAltResult) -> RuleE
         EvalAltResult::ErrorStackOverflow(_) => Some(SandboxLimit::CallDepth),
         EvalAltResult::ErrorDataTooLarge(..) => Some(SandboxLimit::DataSize),
         EvalAltResult::ErrorTooManyVariables(_) => Some(SandboxLimit::Variables),
-        EvalAltResult::ErrorTerminated(token, _)
-            if token
-                .clone()
-                .into_string()
-                .is_ok_and(|t| t == WALL_CLOCK_TOKEN) =>
-        {
-            Some(SandboxLimit::WallClock)
-        }
+        EvalAltResult::ErrorTerminated(token, _) => match token.clone().into_string() {
+            Ok(t) if t == WALL_CLOCK_TOKEN => Some(SandboxLimit::WallClock),
+            Ok(t) if t == VIEW_BUDGET_TOKEN => Some(SandboxLimit::ViewOperations),
+            _ => None,
+        },
         _ => None,
     };
     let position = first_position(error);

@@ -157,6 +157,8 @@ pub struct TestReport {
     pub cases_run: usize,
     pub cases_passed: usize,
     pub failures: Vec<CaseFailure>,
+    /// Sandbox operations the cases cost, all together.
+    pub operations: u64,
 }
 
 fn status_name(status: OptionStatus) -> &'static str {
@@ -324,6 +326,16 @@ fn line_of(text: &str, needle: &str) -> Option<usize> {
 
 /// Runs every case of one test file against `rules`.
 pub fn run_file(rules: &RuleSet, file_name: &str, text: &str) -> TestReport {
+    run_file_within(rules, file_name, text, u64::MAX)
+}
+
+/// [`run_file`], stopping (with a failure) once the cases have cost `max_operations`.
+pub fn run_file_within(
+    rules: &RuleSet,
+    file_name: &str,
+    text: &str,
+    max_operations: u64,
+) -> TestReport {
     let mut report = TestReport::default();
     let fail = |case: &str, line: Option<usize>, message: String| CaseFailure {
         file: file_name.to_owned(),
@@ -345,8 +357,16 @@ pub fn run_file(rules: &RuleSet, file_name: &str, text: &str) -> TestReport {
         }
     };
     for case in &file.cases {
-        report.cases_run += 1;
         let line = line_of(text, &case.name);
+        if report.operations > max_operations {
+            report.failures.push(fail(
+                &case.name,
+                line,
+                format!("not run: the checks already cost more than {max_operations} operations"),
+            ));
+            break;
+        }
+        report.cases_run += 1;
         let inputs = match build(&file, case) {
             Ok(inputs) => inputs,
             Err(e) => {
@@ -356,6 +376,7 @@ pub fn run_file(rules: &RuleSet, file_name: &str, text: &str) -> TestReport {
         };
         let prepared = PreparedCatalogue::prepare(inputs.catalogue, rules);
         let view = catalogue_view(rules, &prepared, &inputs.facts, &inputs.cart);
+        report.operations = report.operations.saturating_add(view.operations);
         let mut problems = Vec::new();
         if let Some(error) = &view.gate.error {
             problems.push(format!("the gate failed: {error}"));

@@ -270,6 +270,12 @@ pub(crate) fn reasons_from(
             "a {t}; expected an array of reasons like #{{ code: \"DEBT\" }}"
         ))
     })?;
+    if items.len() > MAX_REASONS {
+        return Err(bad(format!(
+            "{} reasons; at most {MAX_REASONS} are shown",
+            items.len()
+        )));
+    }
     items
         .into_iter()
         .map(|item| {
@@ -281,7 +287,21 @@ pub(crate) fn reasons_from(
         .collect()
 }
 
+/// Reasons one answer may give: a person reads them all.
+pub(crate) const MAX_REASONS: usize = 16;
+/// Parameters one reason may carry.
+pub(crate) const MAX_PARAMS: usize = 16;
+/// Characters of a text parameter; a longer one is cut (and says so with "…"), so that what a
+/// script returns cannot grow an answer without bound.
+pub const MAX_PARAM_CHARS: usize = 200;
+
 fn reason_from_map(map: Map) -> Result<Reason, String> {
+    if map.len() > MAX_PARAMS + 1 {
+        return Err(format!(
+            "a reason with {} parameters; at most {MAX_PARAMS}",
+            map.len() - 1
+        ));
+    }
     let mut code = None;
     let mut params = BTreeMap::new();
     for (name, value) in map {
@@ -298,6 +318,18 @@ fn reason_from_map(map: Map) -> Result<Reason, String> {
     Ok(Reason { code, params })
 }
 
+/// `text`, at most [`MAX_PARAM_CHARS`] characters of it.
+pub(crate) fn cut(text: &str) -> String {
+    match text.char_indices().nth(MAX_PARAM_CHARS) {
+        None => text.to_owned(),
+        Some((end, _)) => {
+            let mut short = text.get(..end).unwrap_or("").to_owned();
+            short.push('…');
+            short
+        }
+    }
+}
+
 fn param_from(name: &str, value: Dynamic) -> Result<ReasonParam, String> {
     if let Ok(i) = value.as_int() {
         return Ok(ReasonParam::Int(i));
@@ -308,7 +340,7 @@ fn param_from(name: &str, value: Dynamic) -> Result<ReasonParam, String> {
     if value.is_string() {
         return value
             .into_immutable_string()
-            .map(|s| ReasonParam::Text(s.to_string()))
+            .map(|s| ReasonParam::Text(cut(s.as_str())))
             .map_err(|t| format!("parameter {name} is a {t}"));
     }
     let type_name = value.type_name();

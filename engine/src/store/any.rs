@@ -445,4 +445,22 @@ impl Store for AnyStore {
             AnyStore::Postgres(store) => store.decisions(tenant, after, first).await,
         }
     }
+
+    async fn prune_decisions(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        match self {
+            AnyStore::Sqlite(store) => store.prune_decisions(before).await,
+            AnyStore::Postgres(store) => store.prune_decisions(before).await,
+        }
+    }
+
+    async fn households(
+        &self,
+        after: Option<&(TenantId, RentalObjectId)>,
+        limit: u32,
+    ) -> Result<Vec<(TenantId, RentalObjectId)>, StoreError> {
+        match self {
+            AnyStore::Sqlite(store) => store.households(after, limit).await,
+            AnyStore::Postgres(store) => store.households(after, limit).await,
+        }
+    }
 }

@@ -415,4 +415,16 @@ pub trait Store: Ledger + Clone + Send + Sync + std::fmt::Debug + 'static {
         after: Option<i64>,
         first: u32,
     ) -> impl Future<Output = Result<(Vec<DecisionRecord>, bool), StoreError>> + Send;
+    /// Deletes logged decisions older than `before` (the log's retention); how many went.
+    fn prune_decisions(
+        &self,
+        before: DateTime<Utc>,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    /// Every household (tenant, rental object) in key order, `limit` after `after`: the
+    /// population a rule set is measured on before it goes live.
+    fn households(
+        &self,
+        after: Option<&(TenantId, RentalObjectId)>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<(TenantId, RentalObjectId)>, StoreError>> + Send;
 }

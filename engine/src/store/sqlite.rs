@@ -1223,4 +1223,35 @@ impl Store for SqliteStore {
             .collect::<Result<Vec<_>, StoreError>>()?;
         Ok((records, has_next))
     }
+
+    async fn prune_decisions(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM decisions WHERE at < ?")
+            .bind(before)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn households(
+        &self,
+        after: Option<&(TenantId, RentalObjectId)>,
+        limit: u32,
+    ) -> Result<Vec<(TenantId, RentalObjectId)>, StoreError> {
+        let (tenant, object) = after
+            .map(|(t, o)| (t.as_str().to_owned(), o.as_str().to_owned()))
+            .unwrap_or_default();
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT tenant_id, rental_object_id FROM leases \
+             WHERE (tenant_id, rental_object_id) > (?, ?) \
+             ORDER BY tenant_id, rental_object_id LIMIT ?",
+        )
+        .bind(tenant)
+        .bind(object)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(t, o)| Ok((TenantId::parse(&t)?, RentalObjectId::parse(&o)?)))
+            .collect()
+    }
 }

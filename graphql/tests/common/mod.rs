@@ -25,6 +25,7 @@ pub struct TestServer {
     pub address: SocketAddr,
     pub auth: Arc<Auth>,
     pub client: reqwest::Client,
+    pub services: Services<AnyStore>,
     _dir: tempfile::TempDir,
     _task: tokio::task::JoinHandle<()>,
 }
@@ -34,6 +35,18 @@ pub async fn start() -> TestServer {
 }
 
 pub async fn start_with(production: bool) -> TestServer {
+    start_configured(
+        production,
+        tillval_graphql::listener::ConnectionLimits::default(),
+    )
+    .await
+}
+
+/// The server as `tillval serve` runs it: the same router behind the same accept loop.
+pub async fn start_configured(
+    production: bool,
+    limits: tillval_graphql::listener::ConnectionLimits,
+) -> TestServer {
     let dir = tempfile::tempdir().unwrap();
     let store = AnyStore::from(
         SqliteStore::open(dir.path().join("t.db").to_str().unwrap())
@@ -51,14 +64,16 @@ pub async fn start_with(production: bool) -> TestServer {
     let auth = Arc::new(Auth::new(SECRET).unwrap());
     let app = router(AppState {
         schema: build_schema(services.clone(), production),
-        services,
+        services: services.clone(),
         auth: auth.clone(),
         production,
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let task = tokio::spawn(async move {
-        axum::serve(listener, app).await.unwrap();
+        tillval_graphql::listener::serve(listener, app, limits, std::future::pending())
+            .await
+            .unwrap();
     });
     let client = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(10))
@@ -68,6 +83,7 @@ pub async fn start_with(production: bool) -> TestServer {
         address,
         auth,
         client,
+        services,
         _dir: dir,
         _task: task,
     }
