@@ -154,13 +154,11 @@ mod tests {
 /// once is one order: the second waits for the first and then answers with its case.
 #[derive(Debug, Default)]
 pub(crate) struct InFlight {
-    keys: std::sync::Mutex<
-        std::collections::HashMap<
-            (crate::model::TenantId, String),
-            std::sync::Arc<tokio::sync::Mutex<()>>,
-        >,
-    >,
+    keys: std::sync::Mutex<std::collections::HashMap<InFlightKey, KeyLock>>,
 }
+
+type InFlightKey = (crate::model::TenantId, String);
+type KeyLock = std::sync::Arc<tokio::sync::Mutex<()>>;
 
 impl InFlight {
     /// The lock of one key, shared by every submit with it while any holds it.

@@ -68,6 +68,34 @@ fn serve_answers_and_stops_on_sigterm() {
 }
 
 #[test]
+fn a_token_ttl_past_the_bounds_is_refused_without_a_panic() {
+    for ttl in [
+        "18446744073709551615",
+        "9223372036854775807",
+        "0",
+        "-1",
+        "31536001",
+    ] {
+        let output = Command::new(BINARY)
+            .args(["token", "--tenant", "anna-svensson", "--ttl", ttl])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{ttl}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    // Within clap's range but past the maximum lifetime: refused by the issuer, in words.
+    let output = Command::new(BINARY)
+        .args(["token", "--tenant", "anna-svensson", "--ttl", "2000000"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("lives longer than"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
 fn production_without_a_secret_refuses_to_start() {
     let dir = tempfile::tempdir().unwrap();
     let database = format!("sqlite://{}", dir.path().join("prod.db").display());

@@ -229,6 +229,13 @@ async fn every_bad_input_is_a_typed_error_and_changes_nothing(backend: Backend) 
         ),
         "amount",
     );
+    // A payment in another currency names the currencies, not an amount.
+    let wrong_currency = s.ledger_record_payment(fee.id, 100, Currency::EUR).await;
+    assert!(
+        matches!(&wrong_currency, Err(ServiceError::InvalidInput { field: "currency", message })
+            if message.contains("SEK") && message.contains("EUR")),
+        "{wrong_currency:?}"
+    );
     // Lifecycle: a tenant cannot move a case staff must, staff cannot skip a step.
     assert!(matches!(
         s.case_transition(&cecilias_case, CaseStatus::Installed)

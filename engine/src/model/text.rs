@@ -53,3 +53,36 @@ pub(crate) fn url(field: &'static str, value: &str) -> Result<String, ModelError
     }
     Ok(url)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn picture_addresses_are_https_http_or_relative() {
+        for good in [
+            "https://cdn.example/a.jpg",
+            "HTTP://x/y.png",
+            "/pictures/a-1.svg",
+        ] {
+            assert!(url("picture", good).is_ok(), "{good}");
+        }
+        for bad in [
+            "javascript:alert(1)",
+            "data:text/html,<script>alert(1)</script>",
+            "//evil.example/x.png",
+            "vbscript:x",
+            "https://x/a b.png",
+            "",
+        ] {
+            assert!(url("picture", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn control_characters_are_refused_but_line_breaks_are_text() {
+        assert!(optional("message", "a\u{0}b", 10).is_err());
+        assert!(optional("message", "a\u{1b}b", 10).is_err());
+        assert_eq!(optional("message", " a\nb\tc ", 10).unwrap(), "a\nb\tc");
+    }
+}
