@@ -77,7 +77,6 @@ impl<S: Store> Services<S> {
             let rules = Arc::clone(&candidate);
             let problems = self
                 .off_workers(move || {
-                    let limit = rules.limits().max_view_operations;
                     let mut problems = Vec::new();
                     for (tenant, catalogue, snapshot) in &inputs {
                         let view = crate::availability::catalogue_view(
@@ -96,20 +95,12 @@ impl<S: Store> Services<S> {
                             .chain(view.gate.error.iter())
                             .chain(view.options().filter_map(|o| o.availability.error.as_ref()))
                             .next();
+                        // A view over its budget shows here too: the decisions past it are
+                        // `view_operations` errors.
                         if let Some(error) = error {
                             let mut found = rule_error_problem(&rules, error);
                             found.message = format!("{household}: {}", found.message);
                             problems.push(found);
-                        } else if view.operations > limit {
-                            problems.push(Problem {
-                                file: "ruleset".into(),
-                                line: None,
-                                column: None,
-                                message: format!(
-                                    "{household}: the view costs {} operations; at most {limit}",
-                                    view.operations
-                                ),
-                            });
                         }
                         if problems.len() >= 10 {
                             break;
@@ -199,19 +190,16 @@ impl<S: Store> Services<S> {
         &self,
         retention: std::time::Duration,
     ) -> Result<u64, ServiceError> {
-        let retention =
-            chrono::Duration::from_std(retention).map_err(|_| ServiceError::InvalidInput {
-                field: "retention",
-                message: "too long".into(),
-            })?;
-        let before =
-            self.clock
-                .now()
-                .checked_sub_signed(retention)
-                .ok_or(ServiceError::InvalidInput {
-                    field: "retention",
-                    message: "too long".into(),
-                })?;
+        let too_long = || ServiceError::InvalidInput {
+            field: "retention",
+            message: "too long".into(),
+        };
+        let retention = chrono::Duration::from_std(retention).map_err(|_| too_long())?;
+        let before = self
+            .clock
+            .now()
+            .checked_sub_signed(retention)
+            .ok_or_else(too_long)?;
         Ok(self.store.prune_decisions(before).await?)
     }
 

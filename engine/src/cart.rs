@@ -170,7 +170,6 @@ impl<S: Store> Services<S> {
                     Some(fault) => Err(crate::service::rules_unavailable(fault)),
                     None => Ok(availability),
                 };
-                drop(decider);
                 (ctx, decided)
             })
             .await?;

@@ -162,11 +162,7 @@ type KeyLock = std::sync::Arc<tokio::sync::Mutex<()>>;
 
 impl InFlight {
     /// The lock of one key, shared by every submit with it while any holds it.
-    fn lock_of(
-        &self,
-        tenant: &crate::model::TenantId,
-        key: &str,
-    ) -> std::sync::Arc<tokio::sync::Mutex<()>> {
+    fn lock_of(&self, tenant: &crate::model::TenantId, key: &str) -> KeyLock {
         let mut keys = self
             .keys
             .lock()

@@ -224,30 +224,18 @@ pub struct DecisionContext {
 #[derive(Debug, Clone)]
 pub struct RulePool {
     permits: Arc<tokio::sync::Semaphore>,
-    threads: usize,
 }
 
 impl RulePool {
     pub fn new(threads: usize) -> RulePool {
-        let threads = threads.max(1);
         RulePool {
-            permits: Arc::new(tokio::sync::Semaphore::new(threads)),
-            threads,
+            permits: Arc::new(tokio::sync::Semaphore::new(threads.max(1))),
         }
     }
     /// One thread per core.
     pub fn per_core() -> RulePool {
         RulePool::new(std::thread::available_parallelism().map_or(2, usize::from))
     }
-    pub fn threads(&self) -> usize {
-        self.threads
-    }
-    /// Evaluations waiting for a thread now.
-    pub fn queued(&self) -> usize {
-        self.threads
-            .saturating_sub(self.permits.available_permits())
-    }
-
     /// Runs `work` on a pool thread.
     pub async fn run<T: Send + 'static>(
         &self,

@@ -11,6 +11,7 @@ pub mod query_shape;
 pub mod schema;
 pub mod server;
 pub mod types;
+pub mod websocket;
 
 /// The store the server runs on: SQLite or PostgreSQL, chosen by `--database`.
 pub type AppStore = tillval_engine::store::AnyStore;

@@ -333,15 +333,32 @@ async fn outcome(socket: &mut Socket) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_websocket_messages_close_the_connection_before_they_are_parsed() {
     let server = start().await;
+    let token = server.token("anna-svensson");
     // 16 MB, and 100 KB: over the frame limit; 5 KB: over the limit before connection_init.
+    // Each carries a valid token, so only the size keeps it from being acknowledged.
     for size in [16 << 20, 100 << 10, 5 << 10] {
         let mut socket = socket(&server).await;
-        let padding = "x".repeat(size);
-        let init = json!({ "type": "connection_init", "payload": { "pad": padding } });
-        let _ = socket.send(Message::text(init.to_string())).await;
+        let _ = send_init(&mut socket, &token, size).await;
         let seen = outcome(&mut socket).await;
         assert!(!seen.starts_with("text"), "{size}: {seen}");
     }
+    // The same init, small, is acknowledged.
+    let mut socket = socket(&server).await;
+    send_init(&mut socket, &token, 1 << 10).await.unwrap();
+    assert!(outcome(&mut socket).await.contains("connection_ack"));
+}
+
+/// Sends `connection_init` with `token`, padded to about `size` bytes.
+async fn send_init(
+    socket: &mut Socket,
+    token: &str,
+    size: usize,
+) -> Result<(), tokio_tungstenite::tungstenite::Error> {
+    let init = json!({
+        "type": "connection_init",
+        "payload": { "Authorization": format!("Bearer {token}"), "pad": "x".repeat(size) }
+    });
+    socket.send(Message::text(init.to_string())).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -349,8 +366,7 @@ async fn a_refused_token_closes_with_4403_and_a_valid_close_frame() {
     let server = start().await;
     let mut socket = socket(&server).await;
     let forged = format!("{}x", server.token("anna-svensson"));
-    let init = json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {forged}") } });
-    socket.send(Message::text(init.to_string())).await.unwrap();
+    send_init(&mut socket, &forged, 0).await.unwrap();
     let seen = outcome(&mut socket).await;
     assert!(
         seen.starts_with("close 4403 Forbidden: the token is invalid"),
@@ -368,8 +384,7 @@ async fn a_subscription_is_closed_when_its_token_expires() {
         .auth
         .issue("cecilia-holm", tillval_graphql::auth::Role::Tenant, 2)
         .unwrap();
-    let init = json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } });
-    socket.send(Message::text(init.to_string())).await.unwrap();
+    send_init(&mut socket, &token, 0).await.unwrap();
     assert!(outcome(&mut socket).await.contains("connection_ack"));
     let started = Instant::now();
     let seen = outcome(&mut socket).await;

@@ -37,6 +37,15 @@ pub fn has_control_characters(text: &str) -> bool {
         .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
 }
 
+/// The longest start of `text` within `max_bytes`, cut at a character boundary.
+pub fn prefix_within(text: &str, max_bytes: usize) -> &str {
+    let mut end = text.len().min(max_bytes);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.get(..end).unwrap_or("")
+}
+
 /// A picture's address: relative (`/pictures/…`), or `https:`/`http:`. Anything else
 /// (`javascript:`, `data:`) is refused, since pages put it in an `src`.
 pub(crate) fn url(field: &'static str, value: &str) -> Result<String, ModelError> {

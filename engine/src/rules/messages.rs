@@ -178,12 +178,9 @@ impl Messages {
         let mut out = String::with_capacity(template.len() + 16);
         self.fill(template, reason, language, &mut out);
         if out.len() > MAX_RENDERED_BYTES {
-            let mut end = MAX_RENDERED_BYTES;
-            while !out.is_char_boundary(end) {
-                end -= 1;
-            }
-            out.truncate(end);
-            out.push('…');
+            let mut short = crate::model::text::prefix_within(&out, MAX_RENDERED_BYTES).to_owned();
+            short.push('…');
+            return short;
         }
         out
     }
@@ -198,7 +195,8 @@ impl Messages {
                 Some(close) => {
                     let name = after.get(..close).unwrap_or("");
                     match reason.params.get(name) {
-                        Some(value) => out.push_str(&super::values::cut(&value.render(language))),
+                        // Script text was cut when the reason was read (values::cut).
+                        Some(value) => out.push_str(&value.render(language)),
                         None => {
                             out.push('{');
                             out.push_str(name);

@@ -71,7 +71,8 @@ impl Default for SandboxLimits {
 pub struct Budget {
     remaining: u64,
     used: u64,
-    deadline: Instant,
+    /// `None` when the wall clock given is too far to reach (no deadline at all).
+    deadline: Option<Instant>,
     fault: Option<RuleError>,
 }
 
@@ -80,7 +81,7 @@ impl Budget {
         Budget {
             remaining: limits.max_view_operations,
             used: 0,
-            deadline: Instant::now() + limits.wall_clock,
+            deadline: Instant::now().checked_add(limits.wall_clock),
             fault: None,
         }
     }
@@ -99,16 +100,24 @@ impl Budget {
 }
 
 thread_local! {
-    /// The bounds of the rule call running on this thread: its operation limit (what is left of
-    /// the view's) and its deadline. rhai's progress callback is shared by the engine, so the
-    /// per-call bounds have to live beside it.
-    static BOUNDS: Cell<Option<(u64, Instant)>> = const { Cell::new(None) };
-    /// Operations the running call has used, as rhai last reported them.
-    static USED: Cell<u64> = const { Cell::new(0) };
+    /// The bounds of the rule call running on this thread. rhai's progress callback is shared
+    /// by the engine, so the per-call bounds have to live beside it; one cell, so that the
+    /// callback, which runs on every operation, touches thread-local storage once.
+    static CALL: Cell<Option<CallBounds>> = const { Cell::new(None) };
     /// What a batched call collects, one answer per item (see `rules::BATCH_SCRIPT`): growing
     /// a script array instead costs a data-size check of the whole array per item. `None`
     /// outside a batched call, where collecting does nothing.
     static COLLECTED: std::cell::RefCell<Option<Collector>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The bounds of one running call, and what it has used.
+#[derive(Debug, Clone, Copy)]
+struct CallBounds {
+    /// What is left of the view's operations.
+    limit: u64,
+    deadline: Option<Instant>,
+    /// Operations used, as rhai last reported them.
+    used: u64,
 }
 
 /// The answers of one batched call, held to one more than expected: a script that calls the
@@ -210,12 +219,16 @@ pub(crate) fn sandboxed_engine(limits: &SandboxLimits, params: rhai::Module) -> 
     super::values::register_tenant_type(&mut engine);
     engine.register_fn(COLLECT_FN, collect);
     engine.on_progress(|operations| {
-        USED.with(|u| u.set(operations));
-        let (limit, deadline) = BOUNDS.with(Cell::get)?;
-        if operations > limit {
+        let bounds = CALL.with(|c| {
+            let mut bounds = c.get()?;
+            bounds.used = operations;
+            c.set(Some(bounds));
+            Some(bounds)
+        })?;
+        if operations > bounds.limit {
             return Some(Dynamic::from(VIEW_BUDGET_TOKEN));
         }
-        (operations % CLOCK_CHECK_EVERY == 0 && Instant::now() > deadline)
+        (operations % CLOCK_CHECK_EVERY == 0 && past(bounds.deadline))
             .then(|| Dynamic::from(WALL_CLOCK_TOKEN))
     });
     engine
@@ -247,20 +260,32 @@ pub(crate) fn call(
     function: &'static str,
     args: impl FuncArgs,
 ) -> Result<Dynamic, RuleError> {
+    let refused = |limit| RuleError::LimitExceeded {
+        function,
+        limit,
+        line: None,
+    };
     if budget.remaining == 0 {
-        return Err(RuleError::LimitExceeded {
-            function,
-            limit: SandboxLimit::ViewOperations,
-            line: None,
-        });
+        return Err(refused(SandboxLimit::ViewOperations));
     }
-    let previous = BOUNDS.with(|b| b.replace(Some((budget.remaining, budget.deadline))));
-    let used_before = USED.with(|u| u.replace(0));
+    // Past the deadline no further call starts, however few operations each would take (the
+    // progress callback looks at the clock only every few hundred).
+    if budget.fault.is_some() || past(budget.deadline) {
+        let error = refused(SandboxLimit::WallClock);
+        budget.fault.get_or_insert_with(|| error.clone());
+        return Err(error);
+    }
+    let previous = CALL.with(|c| {
+        c.replace(Some(CallBounds {
+            limit: budget.remaining,
+            deadline: budget.deadline,
+            used: 0,
+        }))
+    });
     let options = CallFnOptions::new().eval_ast(false).rewind_scope(false);
     let result =
         engine.call_fn_with_options::<Dynamic>(options, &mut Scope::new(), ast, function, args);
-    BOUNDS.with(|b| b.set(previous));
-    let used = USED.with(|u| u.replace(used_before));
+    let used = CALL.with(|c| c.replace(previous)).map_or(0, |b| b.used);
     budget.spend(used.max(1));
     let result = result.map_err(|error| rule_error(function, &error));
     if let Err(
@@ -274,6 +299,10 @@ pub(crate) fn call(
         budget.fault = Some(error.clone());
     }
     result
+}
+
+fn past(deadline: Option<Instant>) -> bool {
+    deadline.is_some_and(|deadline| Instant::now() > deadline)
 }
 
 /// The root cause of a rhai error, as a [`RuleError`]: rhai wraps errors raised inside nested
