@@ -35,5 +35,10 @@ pub mod service;
 pub mod store;
 #[cfg(feature = "testing")]
 pub mod test_database;
+/// The generators behind `rules check --fuzz` and publishing: always built, public for
+/// downstream test suites with the `testing` feature.
 #[cfg(feature = "testing")]
 pub mod testing;
+#[cfg(not(feature = "testing"))]
+#[allow(dead_code, unreachable_pub)]
+pub(crate) mod testing;

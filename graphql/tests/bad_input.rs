@@ -238,8 +238,16 @@ async fn production_mode_hides_the_schema() {
             .status(),
         404
     );
+    // Nor the demo's drawn pictures: a landlord's pictures are addresses of their own.
+    let picture = "/pictures/dm-bosch-serie4-1.svg";
+    let status = |server: &TestServer| {
+        let request = server.client.get(server.url(picture));
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(status(&server).await, 404);
     // Outside production the same misspelling is helped, and GraphiQL is served.
     let dev = start().await;
+    assert_eq!(status(&dev).await, 200);
     let value = dev
         .gql(Some(&anna), "{ term { version } }", json!({}))
         .await;

@@ -119,8 +119,7 @@ pub fn rule_error_problem(rules: &RuleSet, error: &RuleError) -> Problem {
     }
 }
 
-/// Compiles and checks `source`; runs `fuzz_cases` generated inputs when the engine is built
-/// with its `testing` feature (0 skips them).
+/// Compiles and checks `source`; runs `fuzz_cases` generated inputs (0 skips them).
 pub fn check(source: &RuleSetSource, limits: SandboxLimits, fuzz_cases: u32) -> CheckReport {
     let rules = match RuleSet::compile(source, limits) {
         Ok(rules) => rules,
@@ -219,7 +218,6 @@ ongoing_orders = { "diskmaskin/kitchen" = "TV-2026-000001" }
     problems
 }
 
-#[cfg(feature = "testing")]
 fn fuzz(rules: &RuleSet, cases: u32, max_operations: u64, problems: &mut Vec<Problem>) -> u32 {
     use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
@@ -312,13 +310,17 @@ fn fuzz(rules: &RuleSet, cases: u32, max_operations: u64, problems: &mut Vec<Pro
     cases
 }
 
-#[cfg(not(feature = "testing"))]
-fn fuzz(_rules: &RuleSet, _cases: u32, _max: u64, problems: &mut Vec<Problem>) -> u32 {
-    problems.push(problem(
-        "fuzz",
-        None,
-        None,
-        "this build has no fuzzing (engine feature `testing`)",
-    ));
-    0
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An embedder on default features checks (and so publishes) with generated inputs: the
+    /// `testing` feature only exposes the generators, it does not enable them.
+    #[test]
+    fn checking_with_generated_inputs_needs_no_feature() {
+        let report = check(&RuleSetSource::shipped(), SandboxLimits::default(), 16);
+        assert!(report.is_ok(), "{:?}", report.problems);
+        assert_eq!(report.fuzz_cases, 16);
+        assert!(report.tests.cases_run > 0);
+    }
 }
