@@ -7,12 +7,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tillval_engine::demo::{demo, load_demo};
-use tillval_engine::rules::RuleSet;
-use tillval_engine::service::{Services, SystemClock};
-use tillval_engine::store::SqliteStore;
 use tillval_graphql::auth::{Auth, Role};
-use tillval_graphql::{AppState, build_schema, router};
+use tillval_graphql::{App, AppConfig};
 
 type AnyError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -22,23 +18,18 @@ const QUERY: &str = r#"{ catalogue(rentalObjectId: "gid://tillval/RentalObject/l
 
 async fn run(seconds: u64, connections: usize) -> Result<(), AnyError> {
     let dir = tempfile::tempdir()?;
-    let store: tillval_graphql::AppStore =
-        SqliteStore::open(dir.path().join("load.db").to_str().unwrap_or("load.db"))
-            .await?
-            .into();
-    let services = Services::new(store, RuleSet::shipped()?, Arc::new(SystemClock));
-    load_demo(&services, &demo(chrono::Utc::now().date_naive())?).await?;
     let auth = Arc::new(Auth::new(b"a-load-test-secret-that-is-long-enough")?);
     let token = auth.issue("anna-svensson", Role::Tenant, 3600)?;
-    let app = router(AppState {
-        schema: build_schema(services.clone(), true),
-        services,
+    let mut config = AppConfig::new(
+        format!("sqlite://{}", dir.path().join("load.db").display()),
         auth,
-        production: true,
-    });
+    );
+    config.demo = true;
+    config.production = true;
+    let app = App::build(config).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/graphql", listener.local_addr()?);
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    tokio::spawn(app.serve(listener, std::future::pending()));
 
     let body = serde_json::json!({ "query": QUERY }).to_string();
     let client = reqwest::Client::builder()

@@ -14,14 +14,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use tillval_engine::demo::{demo, load_demo};
 use tillval_engine::model::{OptionId, RentalObjectId, TenantId};
-use tillval_engine::rules::RuleSet;
-use tillval_engine::service::{Services, SystemClock};
-use tillval_engine::store::{AnyStore, PgStore, PoolSettings, SqliteStore};
+use tillval_engine::service::Services;
+use tillval_engine::store::{AnyStore, PoolSettings};
 use tillval_engine::test_database::TestDatabase;
 use tillval_graphql::auth::{Auth, Role};
-use tillval_graphql::{AppState, build_schema, router};
+use tillval_graphql::{App, AppConfig};
 
 type AnyError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -39,18 +37,23 @@ async fn prepare(
     tillval_benches::demo_apartments(services, "scale", orders, Some(&dishwasher)).await
 }
 
-/// Starts a node over `store` on a free loopback port; its GraphQL URL.
-async fn node(store: AnyStore, auth: Arc<Auth>) -> Result<(String, Services<AnyStore>), AnyError> {
-    let services = Services::new(store, RuleSet::shipped()?, Arc::new(SystemClock));
-    let app = router(AppState {
-        schema: build_schema(services.clone(), true),
-        services: services.clone(),
-        auth,
-        production: true,
-    });
+/// Starts a node on `database` as `tillval serve --production` would, on a free loopback port;
+/// its GraphQL URL. The first node of a configuration loads the demo.
+async fn node(
+    database: &str,
+    pool: PoolSettings,
+    auth: Arc<Auth>,
+    with_demo: bool,
+) -> Result<(String, Services<AnyStore>), AnyError> {
+    let mut config = AppConfig::new(database, auth);
+    config.pool = pool;
+    config.production = true;
+    config.demo = with_demo;
+    let app = App::build(config).await?;
+    let services = app.services.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/graphql", listener.local_addr()?);
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    tokio::spawn(app.serve(listener, std::future::pending()));
     Ok((url, services))
 }
 
@@ -131,21 +134,23 @@ async fn load(
     })
 }
 
-async fn configuration(name: &str, stores: Vec<AnyStore>, orders: usize) -> Result<(), AnyError> {
+async fn configuration(
+    name: &str,
+    databases: &[&str],
+    pool: PoolSettings,
+    orders: usize,
+) -> Result<(), AnyError> {
     let auth = Arc::new(Auth::new(b"a-bench-secret-that-is-long-enough-to-use")?);
     let mut urls = Vec::new();
-    let mut first: Option<Services<AnyStore>> = None;
-    for store in stores {
-        let (url, services) = node(store, auth.clone()).await?;
-        if first.is_none() {
-            load_demo(&services, &demo(chrono::Utc::now().date_naive())?).await?;
-            first = Some(services);
-        }
+    let mut nodes = Vec::new();
+    for (i, database) in databases.iter().enumerate() {
+        let (url, services) = node(database, pool, auth.clone(), i == 0).await?;
         urls.push(url);
+        nodes.push(services);
     }
-    let services = first.ok_or("no node")?;
+    let services = nodes.first().ok_or("no node")?;
     let version = services.terms().await?.version;
-    let pairs = prepare(&services, orders).await?;
+    let pairs = prepare(services, orders).await?;
     let outcome = load(&urls, pairs, &auth, version).await?;
     println!(
         "  {name:<28} {:>7.0} orders/s  ({} orders in {:.2} s, {} refused)",
@@ -154,6 +159,9 @@ async fn configuration(name: &str, stores: Vec<AnyStore>, orders: usize) -> Resu
         outcome.elapsed.as_secs_f64(),
         outcome.refused
     );
+    for node in nodes {
+        node.store().close().await;
+    }
     Ok(())
 }
 
@@ -169,27 +177,21 @@ async fn run(orders: usize) -> Result<(), AnyError> {
     );
 
     let dir = tempfile::tempdir()?;
-    let path = dir.path().join("scale.db");
-    let sqlite = SqliteStore::open_with(path.to_str().unwrap_or("scale.db"), pool).await?;
-    configuration("1 node, SQLite", vec![sqlite.into()], orders).await?;
+    let sqlite = format!("sqlite://{}", dir.path().join("scale.db").display());
+    configuration("1 node, SQLite", &[&sqlite], pool, orders).await?;
 
     let one = TestDatabase::create(&server).await?;
-    let store = PgStore::connect(&one.url, pool).await?;
-    configuration("1 node, PostgreSQL", vec![store.clone().into()], orders).await?;
-    store.close().await;
+    configuration("1 node, PostgreSQL", &[&one.url], pool, orders).await?;
     one.drop_database().await?;
 
     let two = TestDatabase::create(&server).await?;
-    let a = PgStore::connect(&two.url, pool).await?;
-    let b = PgStore::connect(&two.url, pool).await?;
     configuration(
         "2 nodes, one PostgreSQL",
-        vec![a.clone().into(), b.clone().into()],
+        &[&two.url, &two.url],
+        pool,
         orders,
     )
     .await?;
-    a.close().await;
-    b.close().await;
     two.drop_database().await?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The GraphQL facade over tillval's engine (async-graphql over axum), and what the `tillval`
 //! binary serves. Resolvers call engine services only; no SQL here.
 
+pub mod app;
 pub mod auth;
 pub mod authoring;
 pub mod errors;
@@ -16,5 +17,6 @@ pub mod websocket;
 /// The store the server runs on: SQLite or PostgreSQL, chosen by `--database`.
 pub type AppStore = tillval_engine::store::AnyStore;
 
+pub use app::{App, AppConfig, AppError};
 pub use schema::{TillvalSchema, build_schema, sdl};
 pub use server::{AppState, router};

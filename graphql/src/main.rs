@@ -6,13 +6,12 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
-use tillval_engine::demo::{demo, load_demo};
-use tillval_engine::rules::{RuleSet, RuleSetSource};
-use tillval_engine::service::{Services, SystemClock};
-use tillval_engine::store::{AnyStore, PoolSettings};
+use tillval_engine::demo::demo;
+use tillval_engine::rules::RuleSet;
+use tillval_engine::store::PoolSettings;
 use tillval_graphql::auth::{Auth, DEVELOPMENT_SECRET, Role};
 use tillval_graphql::ids::{Kind, encode};
-use tillval_graphql::{AppState, build_schema, router, sdl};
+use tillval_graphql::{App, AppConfig, sdl};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -212,66 +211,6 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-/// Publishes `dir` when it differs from the active rule set; refuses a set with problems.
-async fn publish_folder(
-    services: &Services<AnyStore>,
-    dir: &std::path::Path,
-    by: &str,
-) -> anyhow::Result<bool> {
-    use tillval_engine::store::Store;
-    let source =
-        RuleSetSource::read_dir(dir).with_context(|| format!("rule set {}", dir.display()))?;
-    if services
-        .store()
-        .active_rule_set()
-        .await?
-        .is_some_and(|(_, active)| active == source)
-    {
-        return Ok(false);
-    }
-    match services.rule_set_publish(&source, by).await {
-        Ok(stored) => {
-            tracing::info!(version = stored.version, dir = %dir.display(), "rule set published from the folder");
-            Ok(true)
-        }
-        Err(error) => {
-            for problem in tillval_engine::authoring::problems(&error) {
-                tracing::error!(%problem, "rule set refused");
-            }
-            bail!("the rule set in {} was refused: {error}", dir.display())
-        }
-    }
-}
-
-/// Polls `dir` every second and publishes it when it changes; a refused change is logged and
-/// the running set stays.
-fn watch_folder(services: Services<AnyStore>, dir: PathBuf) {
-    tokio::spawn(async move {
-        let mut interval = tokio::time::interval(std::time::Duration::from_secs(1));
-        loop {
-            interval.tick().await;
-            if let Err(error) = publish_folder(&services, &dir, "watch").await {
-                tracing::warn!(%error, "the changed rule set stays unpublished");
-            }
-        }
-    });
-}
-
-/// Deletes decision-log rows past their retention, now and then every hour.
-fn prune_decision_log(services: Services<AnyStore>, retention: std::time::Duration) {
-    tokio::spawn(async move {
-        let mut interval = tokio::time::interval(std::time::Duration::from_secs(3600));
-        loop {
-            interval.tick().await;
-            match services.decision_log_prune(retention).await {
-                Ok(0) => {}
-                Ok(pruned) => tracing::info!(pruned, "decision log pruned"),
-                Err(error) => tracing::warn!(%error, "could not prune the decision log"),
-            }
-        }
-    });
-}
-
 /// What `serve` is started with, beside the database.
 #[derive(Debug)]
 struct ServeOptions {
@@ -298,45 +237,15 @@ async fn serve(database: &str, pool: PoolSettings, options: ServeOptions) -> any
     } = options;
     init_logs(production);
     let auth = Arc::new(auth(production, tokens)?);
-    let rules = RuleSet::shipped()?;
-    let store = AnyStore::open(database, pool)
-        .await
-        .with_context(|| format!("opening the database {}", redact(database)))?;
-    tracing::info!(
-        backend = store.backend(),
-        max_connections = pool.max_connections,
-        "database open"
-    );
-    let services = Services::new(store, rules, Arc::new(SystemClock));
-    services
-        .start_rule_sets(&RuleSetSource::shipped())
-        .await
-        .map_err(|e| anyhow::anyhow!("the stored rule set: {e}"))?;
-    if let Some(dir) = &rules_dir {
-        publish_folder(&services, dir, "cli").await?;
-        if watch {
-            watch_folder(services.clone(), dir.clone());
-        }
-    }
-    let active = services.rules();
-    tracing::info!(
-        rule_set = active.name(),
-        version = active.version(),
-        "rules in force"
-    );
-    if with_demo {
-        load_demo(&services, &demo(chrono::Utc::now().date_naive())?)
-            .await
-            .context("loading the demo data")?;
-    }
-    prune_decision_log(services.clone(), decision_log_retention);
-    let schema = build_schema(services.clone(), production);
-    let app = router(AppState {
-        schema,
-        services,
-        auth,
-        production,
-    });
+    let mut config = AppConfig::new(database, auth);
+    config.pool = pool;
+    config.rules_dir = rules_dir;
+    config.watch = watch;
+    config.demo = with_demo;
+    config.production = production;
+    config.connections = connections;
+    config.decision_log_retention = decision_log_retention;
+    let app = App::build(config).await?;
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .with_context(|| format!("binding {bind}"))?;
@@ -353,7 +262,7 @@ async fn serve(database: &str, pool: PoolSettings, options: ServeOptions) -> any
         );
     }
     println!("  a token:      cargo run -p tillval-graphql -- token --tenant ID [--role staff]");
-    tillval_graphql::listener::serve(listener, app, connections, shutdown_signal()).await?;
+    app.serve(listener, shutdown_signal()).await?;
     Ok(())
 }
 
@@ -569,19 +478,5 @@ async fn main() -> anyhow::Result<()> {
             };
             rules_explain(&dir, &facts, language)
         }
-    }
-}
-
-/// A database URL without its password, for messages.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let credentials = &url[scheme + 3..at];
-            match credentials.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
     }
 }

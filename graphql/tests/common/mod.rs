@@ -1,5 +1,5 @@
-//! Starts the real server on a free loopback port with its own SQLite file and the demo
-//! landlord, and talks to it over HTTP.
+//! Starts the real server (`App::build`, as `tillval serve` does) on a free loopback port with
+//! its own SQLite file and the demo landlord, and talks to it over HTTP.
 #![allow(
     dead_code,
     clippy::unwrap_used,
@@ -12,12 +12,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
-use tillval_engine::demo::{demo, load_demo};
-use tillval_engine::rules::RuleSet;
-use tillval_engine::service::{Services, SystemClock};
-use tillval_engine::store::{AnyStore, SqliteStore};
+use tillval_engine::service::Services;
+use tillval_engine::store::AnyStore;
 use tillval_graphql::auth::{Auth, Role};
-use tillval_graphql::{AppState, build_schema, router};
+use tillval_graphql::{App, AppConfig};
 
 pub const SECRET: &[u8] = b"a-test-secret-that-is-long-enough-for-hs256";
 
@@ -48,32 +46,20 @@ pub async fn start_configured(
     limits: tillval_graphql::listener::ConnectionLimits,
 ) -> TestServer {
     let dir = tempfile::tempdir().unwrap();
-    let store = AnyStore::from(
-        SqliteStore::open(dir.path().join("t.db").to_str().unwrap())
-            .await
-            .unwrap(),
-    );
-    let services = Services::new(store, RuleSet::shipped().unwrap(), Arc::new(SystemClock));
-    services
-        .start_rule_sets(&tillval_engine::rules::RuleSetSource::shipped())
-        .await
-        .unwrap();
-    load_demo(&services, &demo(chrono::Utc::now().date_naive()).unwrap())
-        .await
-        .unwrap();
     let auth = Arc::new(Auth::new(SECRET).unwrap());
-    let app = router(AppState {
-        schema: build_schema(services.clone(), production),
-        services: services.clone(),
-        auth: auth.clone(),
-        production,
-    });
+    let mut config = AppConfig::new(
+        format!("sqlite://{}", dir.path().join("t.db").display()),
+        auth.clone(),
+    );
+    config.demo = true;
+    config.production = production;
+    config.connections = limits;
+    let app = App::build(config).await.unwrap();
+    let services = app.services.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let task = tokio::spawn(async move {
-        tillval_graphql::listener::serve(listener, app, limits, std::future::pending())
-            .await
-            .unwrap();
+        app.serve(listener, std::future::pending()).await.unwrap();
     });
     let client = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(10))
