@@ -12,7 +12,7 @@ use tillval_engine::store::StoredRuleSet;
 
 use crate::errors::{UserError, error, not_found, to_graphql, to_user_error};
 use crate::ids::{Kind, decode, encode};
-use crate::schema::{parse_rental_object_id, services, staff};
+use crate::schema::{StaffOnly, parse_rental_object_id, services, staff};
 use crate::types::{AvailabilityStatus, Reason, language};
 
 #[derive(Debug, InputObject)]
@@ -189,20 +189,20 @@ pub struct AuthoringQuery;
 #[Object]
 impl AuthoringQuery {
     /// Staff: every published rule-set version, newest first.
+    #[graphql(guard = "StaffOnly")]
     async fn rule_sets(&self, ctx: &Context<'_>) -> Result<Vec<RuleSetVersion>> {
-        staff(ctx)?;
         let sets = services(ctx)?.rule_sets().await.map_err(to_graphql)?;
         Ok(sets.into_iter().map(Into::into).collect())
     }
 
     /// Staff: a tenant's catalogue decisions with, per option, what decided it.
+    #[graphql(guard = "StaffOnly")]
     async fn decision_explain(
         &self,
         ctx: &Context<'_>,
         tenant_id: ID,
         rental_object_id: ID,
     ) -> Result<DecisionExplanation> {
-        staff(ctx)?;
         let tenant = self::tenant_id(&tenant_id)?;
         let object = parse_rental_object_id(&rental_object_id)?;
         let (rules, view) = services(ctx)?
@@ -245,6 +245,7 @@ impl AuthoringQuery {
     }
 
     /// Staff: a tenant's refusals (cart adds and submits), newest first.
+    #[graphql(guard = "StaffOnly")]
     async fn decisions(
         &self,
         ctx: &Context<'_>,
@@ -252,7 +253,6 @@ impl AuthoringQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Connection<String, DecisionLogEntry>> {
-        staff(ctx)?;
         let tenant = self::tenant_id(&tenant_id)?;
         let after = match after {
             None => None,
@@ -294,12 +294,12 @@ pub struct AuthoringMutation;
 #[Object]
 impl AuthoringMutation {
     /// Staff: the checks of `tillval rules check`, changing nothing.
+    #[graphql(guard = "StaffOnly")]
     async fn rule_set_validate(
         &self,
         ctx: &Context<'_>,
         source: RuleSetInput,
     ) -> Result<RuleSetValidation> {
-        staff(ctx)?;
         let report = services(ctx)?
             .rule_set_validate(&source.into())
             .await
@@ -314,6 +314,7 @@ impl AuthoringMutation {
 
     /// Staff: checks, then publishes a rule set; answers change at once, requests in flight
     /// finish on the old set. A set with problems is refused and the running one stays.
+    #[graphql(guard = "StaffOnly")]
     async fn rule_set_publish(
         &self,
         ctx: &Context<'_>,
@@ -325,6 +326,7 @@ impl AuthoringMutation {
     }
 
     /// Staff: makes an earlier published version the active one.
+    #[graphql(guard = "StaffOnly")]
     async fn rule_set_rollback(&self, ctx: &Context<'_>, version: i64) -> Result<RuleSetPayload> {
         let by = staff(ctx)?;
         let result = services(ctx)?.rule_set_rollback(version, &by).await;

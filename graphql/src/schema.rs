@@ -72,6 +72,17 @@ pub(crate) fn staff(ctx: &Context<'_>) -> Result<String> {
     }
 }
 
+/// The staff role, as a guard on a field: `#[graphql(guard = "StaffOnly")]`. A tenant gets
+/// `FORBIDDEN`, no token `UNAUTHENTICATED`, before the resolver runs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StaffOnly;
+
+impl async_graphql::Guard for StaffOnly {
+    async fn check(&self, ctx: &Context<'_>) -> Result<()> {
+        staff(ctx).map(|_| ())
+    }
+}
+
 pub(crate) fn parse_rental_object_id(id: &ID) -> Result<RentalObjectId> {
     decode(Kind::RentalObject, id)
         .and_then(|raw| RentalObjectId::parse(raw).ok())
@@ -215,8 +226,8 @@ impl CoreQuery {
     }
 
     /// Staff: a tenant's fees and what remains of them (S5).
+    #[graphql(guard = "StaffOnly")]
     async fn ledger_fees(&self, ctx: &Context<'_>, tenant_id: ID) -> Result<Vec<Fee>> {
-        staff(ctx)?;
         let tenant = decode(Kind::Tenant, &tenant_id)
             .and_then(|t| TenantId::parse(t).ok())
             .ok_or_else(|| not_found("tenant"))?;
@@ -586,13 +597,13 @@ impl CoreMutation {
     }
 
     /// Staff: moves a case along its lifecycle.
+    #[graphql(guard = "StaffOnly")]
     async fn case_transition(
         &self,
         ctx: &Context<'_>,
         number: String,
         to: CaseStatus,
     ) -> Result<CasePayload> {
-        staff(ctx)?;
         let number = case_number(&number)?;
         let services = services(ctx)?;
         case_payload(
@@ -603,13 +614,13 @@ impl CoreMutation {
     }
 
     /// Staff: sets a tenant's debt (S3); 0 clears it.
+    #[graphql(guard = "StaffOnly")]
     async fn ledger_debt_set(
         &self,
         ctx: &Context<'_>,
         tenant_id: ID,
         amount: MoneyInput,
     ) -> Result<LedgerDebtPayload> {
-        staff(ctx)?;
         let tenant = decode(Kind::Tenant, &tenant_id)
             .and_then(|t| TenantId::parse(t).ok())
             .ok_or_else(|| not_found("tenant"))?;
@@ -648,13 +659,13 @@ impl CoreMutation {
     }
 
     /// Staff: records a payment on a fee (S5).
+    #[graphql(guard = "StaffOnly")]
     async fn ledger_payment_record(
         &self,
         ctx: &Context<'_>,
         fee_id: ID,
         amount: MoneyInput,
     ) -> Result<FeePayload> {
-        staff(ctx)?;
         let fee = decode(Kind::Fee, &fee_id)
             .and_then(|f| f.parse::<i64>().ok())
             .ok_or_else(|| not_found("fee"))?;
@@ -686,13 +697,13 @@ impl CoreMutation {
 
     /// Staff: adds or replaces an option in a property's catalogue; the cached catalogue is
     /// dropped, so tenants see the change on their next request.
+    #[graphql(guard = "StaffOnly")]
     async fn catalogue_option_upsert(
         &self,
         ctx: &Context<'_>,
         property_id: ID,
         input: AddOnOptionInput,
     ) -> Result<AddOnOptionPayload> {
-        staff(ctx)?;
         let property = decode(Kind::Property, &property_id)
             .and_then(|p| PropertyId::parse(p).ok())
             .ok_or_else(|| not_found("property"))?;
