@@ -151,7 +151,7 @@ impl<S: Store> Services<S> {
             .store
             .rule_set_source(version)
             .await?
-            .ok_or(ServiceError::NotFound("rule set"))?;
+            .ok_or(ServiceError::NotFound(crate::model::Entity::RuleSet))?;
         let rules = accepted(check(&source, SandboxLimits::default(), 0))?;
         let stored = self
             .store
@@ -180,7 +180,7 @@ impl<S: Store> Services<S> {
             return sets
                 .into_iter()
                 .find(|s| s.version == version)
-                .ok_or(ServiceError::NotFound("rule set"));
+                .ok_or(ServiceError::NotFound(crate::model::Entity::RuleSet));
         }
         self.rule_set_publish(initial, "system").await
     }

@@ -1,6 +1,7 @@
 //! The cart service (S8–S12): add with a quantity the unit allows, change, remove, clear; the
 //! cart answers its lines, article count, totals and its problems.
 
+use crate::model::Entity;
 use std::sync::Arc;
 
 use crate::availability::{Availability, Decider, OptionStatus, locked_by_cart};
@@ -144,7 +145,7 @@ impl<S: Store> Services<S> {
             .catalogue
             .entry(option)
             .filter(|e| ctx.object.has_space(e.option.space()))
-            .ok_or(ServiceError::NotFound("option"))?;
+            .ok_or(ServiceError::NotFound(Entity::AddOnOption))?;
         entry
             .option
             .unit()
@@ -173,7 +174,7 @@ impl<S: Store> Services<S> {
                 (ctx, decided)
             })
             .await?;
-        let availability = decided?.ok_or(ServiceError::NotFound("option"))?;
+        let availability = decided?.ok_or(ServiceError::NotFound(Entity::AddOnOption))?;
         match availability.status {
             OptionStatus::Available => {}
             OptionStatus::RuleError => {
@@ -242,12 +243,12 @@ impl<S: Store> Services<S> {
         let quantity = parse_quantity(quantity)?;
         let ctx = self.decision_context(tenant, object).await?;
         if !ctx.snapshot.cart.cart.contains(option) {
-            return Err(ServiceError::NotFound("cart line"));
+            return Err(ServiceError::NotFound(Entity::CartLine));
         }
         let entry = ctx
             .catalogue
             .entry(option)
-            .ok_or(ServiceError::NotFound("option"))?;
+            .ok_or(ServiceError::NotFound(Entity::AddOnOption))?;
         entry
             .option
             .unit()

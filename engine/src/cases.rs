@@ -308,7 +308,7 @@ mod service {
         ) -> Result<Case, ServiceError> {
             match self.store.case(number).await? {
                 Some(case) if &case.tenant == tenant => Ok(case),
-                _ => Err(ServiceError::NotFound("case")),
+                _ => Err(ServiceError::NotFound(crate::model::Entity::Case)),
             }
         }
 
@@ -317,7 +317,7 @@ mod service {
             self.store
                 .case(number)
                 .await?
-                .ok_or(ServiceError::NotFound("case"))
+                .ok_or(ServiceError::NotFound(crate::model::Entity::Case))
         }
 
         /// The tenant cancels their case, while SUBMITTED or UNDER_REVIEW.

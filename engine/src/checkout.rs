@@ -213,7 +213,7 @@ mod service {
             self.store
                 .current_terms()
                 .await?
-                .ok_or(ServiceError::NotFound("terms"))
+                .ok_or(ServiceError::NotFound(crate::model::Entity::Terms))
         }
 
         /// Updates the order's details (S12).
@@ -354,7 +354,7 @@ mod service {
                 let entry = ctx
                     .catalogue
                     .entry(&line.option)
-                    .ok_or(ServiceError::NotFound("option"))?;
+                    .ok_or(ServiceError::NotFound(crate::model::Entity::AddOnOption))?;
                 entry
                     .option
                     .unit()

@@ -21,7 +21,7 @@ impl<S: Store> Services<S> {
         self.store
             .tenant(tenant)
             .await?
-            .ok_or(ServiceError::NotFound("tenant"))?;
+            .ok_or(ServiceError::NotFound(crate::model::Entity::Tenant))?;
         Ok(self.store.set_debt(tenant, debt, self.clock.now()).await?)
     }
 

@@ -2,6 +2,7 @@
 //! module (`cart`, `checkout`, `cases`, `ledger`); they all decide on one snapshot of the
 //! tenant's facts and write through the store.
 
+use crate::model::Entity;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -119,7 +120,7 @@ impl Refusal {
 pub enum ServiceError {
     /// Unknown, or not the caller's: the two are never told apart.
     #[error("{0} not found")]
-    NotFound(&'static str),
+    NotFound(crate::model::Entity),
     #[error("invalid {field}: {message}")]
     InvalidInput {
         field: &'static str,
@@ -172,7 +173,7 @@ impl From<StoreError> for ServiceError {
 impl From<CatalogueSourceError> for ServiceError {
     fn from(error: CatalogueSourceError) -> Self {
         match error {
-            CatalogueSourceError::NotFound(_) => ServiceError::NotFound("catalogue"),
+            CatalogueSourceError::NotFound(_) => ServiceError::NotFound(Entity::Catalogue),
             other => ServiceError::Internal(other.to_string()),
         }
     }
@@ -333,7 +334,7 @@ impl<S: Store> Services<S> {
             .store
             .tenant(tenant)
             .await?
-            .ok_or(ServiceError::NotFound("tenant"))?;
+            .ok_or(ServiceError::NotFound(Entity::Tenant))?;
         Ok((record, self.store.rental_objects(tenant).await?))
     }
 
@@ -358,7 +359,7 @@ impl<S: Store> Services<S> {
         self.store
             .leased_rental_object(tenant, object)
             .await?
-            .ok_or(ServiceError::NotFound("rental object"))
+            .ok_or(ServiceError::NotFound(Entity::RentalObject))
     }
 
     pub(crate) async fn decision_context(
@@ -370,7 +371,7 @@ impl<S: Store> Services<S> {
             .store
             .leased_snapshot(tenant, object, self.clock.today())
             .await?
-            .ok_or(ServiceError::NotFound("rental object"))?;
+            .ok_or(ServiceError::NotFound(Entity::RentalObject))?;
         let object = Arc::clone(&snapshot.facts.rental_object);
         let rules = self.rules();
         let catalogue = self.catalogues.get(object.property(), &rules).await?;

@@ -2,7 +2,7 @@
 //! `extensions.code`; expected refusals are data (`userErrors`) in a mutation's payload.
 
 use async_graphql::{ErrorExtensions, SimpleObject};
-use tillval_engine::model::Language;
+use tillval_engine::model::{Entity, Language};
 use tillval_engine::rules::RuleSet;
 use tillval_engine::service::ServiceError;
 
@@ -20,7 +20,7 @@ pub fn forbidden() -> async_graphql::Error {
     error("FORBIDDEN", "not allowed for this role")
 }
 
-pub fn not_found(what: &str) -> async_graphql::Error {
+pub fn not_found(what: impl std::fmt::Display) -> async_graphql::Error {
     error("NOT_FOUND", format!("{what} not found"))
 }
 
@@ -92,15 +92,14 @@ pub fn to_user_error(
         ServiceError::InvalidInput { field, message } => {
             UserError::new("INVALID_INPUT", Some(field), message)
         }
-        ServiceError::NotFound(what @ ("option" | "cart line")) => UserError::new(
-            "NOT_FOUND",
-            Some(if what == "option" {
-                "optionId"
-            } else {
-                "lines"
-            }),
-            format!("{what} not found"),
-        ),
+        ServiceError::NotFound(what @ (Entity::AddOnOption | Entity::CartLine)) => {
+            // The engine names the entity; the facade names the input field it came from.
+            let field = match what {
+                Entity::AddOnOption => "optionId",
+                _ => "lines",
+            };
+            UserError::new("NOT_FOUND", Some(field), format!("{what} not found"))
+        }
         ServiceError::Refused(refusal) => {
             let reasons: Vec<Reason> = refusal
                 .reasons

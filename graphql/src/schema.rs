@@ -9,7 +9,7 @@ use futures_util::{Stream, StreamExt};
 use tillval_engine::cases::{Actor, CaseNumber};
 use tillval_engine::checkout::{IdempotencyKey, SubmitRequest};
 use tillval_engine::model::{
-    AddOnOptionRecord, CategoryId, Currency, OptionId, Picture as ModelPicture, PropertyId,
+    AddOnOptionRecord, CategoryId, Currency, Entity, OptionId, Picture as ModelPicture, PropertyId,
     Quantity, RentalObjectId, SpaceId, TenantId, Unit,
 };
 use tillval_engine::service::{ServiceError, Services};
@@ -404,8 +404,8 @@ impl CoreMutation {
         let mut latest = None;
         for (i, (id, quantity)) in lines.iter().enumerate() {
             let result = match (option_id(id), op) {
-                (None, CartOp::Add) => Err(ServiceError::NotFound("option")),
-                (None, _) => Err(ServiceError::NotFound("cart line")),
+                (None, CartOp::Add) => Err(ServiceError::NotFound(Entity::AddOnOption)),
+                (None, _) => Err(ServiceError::NotFound(Entity::CartLine)),
                 (Some(option), CartOp::Add) => {
                     services
                         .cart_add(&tenant, &object, &option, *quantity)
@@ -567,7 +567,7 @@ impl CoreMutation {
                 replayed: sent.replayed,
                 user_errors: Vec::new(),
             }),
-            Err(ServiceError::NotFound("rental object")) => Err(not_found("rental object")),
+            Err(ServiceError::NotFound(Entity::RentalObject)) => Err(not_found("rental object")),
             Err(error) => {
                 let mut user_error = to_user_error(error, &rules, language(ctx))?;
                 if matches!(user_error.code.as_str(), "TERMS_NOT_ACCEPTED") {

@@ -57,7 +57,7 @@ async fn every_bad_input_is_a_typed_error_and_changes_nothing(backend: Backend) 
     let before = state(s).await;
 
     let not_found = |r: Result<(), ServiceError>, what: &str| match r {
-        Err(ServiceError::NotFound(w)) => assert_eq!(w, what),
+        Err(ServiceError::NotFound(w)) => assert_eq!(w.to_string(), what),
         other => panic!("expected {what} not found, got {other:?}"),
     };
     let invalid = |r: Result<(), ServiceError>, field: &str| match r {

@@ -16,7 +16,7 @@ impl<S: Store> Services<S> {
             .store
             .catalogue(property)
             .await?
-            .ok_or(ServiceError::NotFound("catalogue"))?;
+            .ok_or(ServiceError::NotFound(crate::model::Entity::Catalogue))?;
         if catalogue.category(&record.category).is_none() {
             return Err(ServiceError::InvalidInput {
                 field: "category",

@@ -51,7 +51,7 @@ pub enum StoreError {
         expected: CaseStatus,
     },
     #[error("{0} not found")]
-    NotFound(&'static str),
+    NotFound(crate::model::Entity),
     #[error("a payment of {paid} is more than the {remaining} that remains")]
     Overpayment { paid: Money, remaining: Money },
 }

@@ -8,6 +8,7 @@
 //! `NOTIFY` in their transaction, so it is delivered only if they commit; every node's
 //! listener turns it into a [`StoreChange`].
 
+use crate::model::Entity;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -460,7 +461,7 @@ impl super::Ledger for PgStore {
             .await?;
         let current = Self::load_fee(&mut tx, fee)
             .await?
-            .ok_or(StoreError::NotFound("fee"))?;
+            .ok_or(StoreError::NotFound(Entity::Fee))?;
         let remaining = current.remaining();
         if amount.currency() != remaining.currency() || amount.minor() > remaining.minor() {
             return Err(StoreError::Overpayment {
@@ -481,7 +482,7 @@ impl super::Ledger for PgStore {
             .await?;
         let updated = Self::load_fee(&mut tx, fee)
             .await?
-            .ok_or(StoreError::NotFound("fee"))?;
+            .ok_or(StoreError::NotFound(Entity::Fee))?;
         tx.commit().await?;
         Ok(updated)
     }
@@ -681,7 +682,7 @@ impl Store for PgStore {
                 let key = keys
                     .first()
                     .cloned()
-                    .ok_or(StoreError::NotFound("lock key"))?;
+                    .ok_or(StoreError::NotFound(Entity::LockKey))?;
                 return Err(StoreError::CartKeyTaken {
                     key,
                     holder: line.option.clone(),
@@ -741,7 +742,7 @@ impl Store for PgStore {
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() == 0 {
-            return Err(StoreError::NotFound("cart line"));
+            return Err(StoreError::NotFound(Entity::CartLine));
         }
         sqlx::query(
             "UPDATE carts SET updated_at = $1 WHERE tenant_id = $2 AND rental_object_id = $3",
@@ -772,7 +773,7 @@ impl Store for PgStore {
         .execute(&mut *tx)
         .await?;
         if removed.rows_affected() == 0 {
-            return Err(StoreError::NotFound("cart line"));
+            return Err(StoreError::NotFound(Entity::CartLine));
         }
         tx.commit().await?;
         Ok(())
@@ -840,7 +841,7 @@ impl Store for PgStore {
         if let Some(id) = existing {
             let case = Self::load_case(&mut tx, id)
                 .await?
-                .ok_or(StoreError::NotFound("case"))?;
+                .ok_or(StoreError::NotFound(Entity::Case))?;
             tx.commit().await?;
             return Ok(SubmitOutcome::Replayed(case));
         }
@@ -898,7 +899,7 @@ impl Store for PgStore {
                 .ok_or(StoreError::CartChanged)?;
                 let case = Self::load_case(&mut conn, id)
                     .await?
-                    .ok_or(StoreError::NotFound("case"))?;
+                    .ok_or(StoreError::NotFound(Entity::Case))?;
                 return Ok(SubmitOutcome::Replayed(case));
             }
             Err(e) => return Err(e.into()),
@@ -951,7 +952,7 @@ impl Store for PgStore {
             .await?;
         let case = Self::load_case(&mut tx, id)
             .await?
-            .ok_or(StoreError::NotFound("case"))?;
+            .ok_or(StoreError::NotFound(Entity::Case))?;
         tx.commit().await?;
         Ok(SubmitOutcome::Created(case))
     }
@@ -1034,7 +1035,7 @@ impl Store for PgStore {
             .bind(number.as_str())
             .fetch_optional(&mut *tx)
             .await?
-            .ok_or(StoreError::NotFound("case"))?;
+            .ok_or(StoreError::NotFound(Entity::Case))?;
         let id: i64 = row.try_get(0)?;
         if row.try_get::<String, _>(1)? != from.as_str() {
             return Err(StoreError::StatusChanged {
@@ -1067,7 +1068,7 @@ impl Store for PgStore {
         }
         let case = Self::load_case(&mut tx, id)
             .await?
-            .ok_or(StoreError::NotFound("case"))?;
+            .ok_or(StoreError::NotFound(Entity::Case))?;
         if to == CaseStatus::Installed {
             for line in &case.lines {
                 let fee = line.one_time_total();
@@ -1295,7 +1296,7 @@ impl Store for PgStore {
         activate(&mut tx, version, by, at).await?;
         let stored = stored_rule_set(&mut tx, version)
             .await?
-            .ok_or(StoreError::NotFound("rule set"))?;
+            .ok_or(StoreError::NotFound(Entity::RuleSet))?;
         notify(&mut tx, &self.node, NoticeChange::RuleSet).await?;
         tx.commit().await?;
         Ok(stored)
@@ -1309,12 +1310,12 @@ impl Store for PgStore {
     ) -> Result<super::StoredRuleSet, StoreError> {
         let mut tx = self.pool.begin().await?;
         if stored_rule_set(&mut tx, version).await?.is_none() {
-            return Err(StoreError::NotFound("rule set"));
+            return Err(StoreError::NotFound(Entity::RuleSet));
         }
         activate(&mut tx, version, by, at).await?;
         let stored = stored_rule_set(&mut tx, version)
             .await?
-            .ok_or(StoreError::NotFound("rule set"))?;
+            .ok_or(StoreError::NotFound(Entity::RuleSet))?;
         notify(&mut tx, &self.node, NoticeChange::RuleSet).await?;
         tx.commit().await?;
         Ok(stored)

@@ -2,6 +2,7 @@
 //! order survives a power cut), a busy timeout, and `BEGIN IMMEDIATE` for every write so that
 //! two writers never deadlock upgrading a read lock.
 
+use crate::model::Entity;
 use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -367,7 +368,7 @@ impl super::Ledger for SqliteStore {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let current = Self::load_fee(&mut tx, fee)
             .await?
-            .ok_or(StoreError::NotFound("fee"))?;
+            .ok_or(StoreError::NotFound(Entity::Fee))?;
         let remaining = current.remaining();
         if amount.currency() != remaining.currency() || amount.minor() > remaining.minor() {
             return Err(StoreError::Overpayment {
@@ -388,7 +389,7 @@ impl super::Ledger for SqliteStore {
             .await?;
         let updated = Self::load_fee(&mut tx, fee)
             .await?
-            .ok_or(StoreError::NotFound("fee"))?;
+            .ok_or(StoreError::NotFound(Entity::Fee))?;
         tx.commit().await?;
         Ok(updated)
     }
@@ -557,7 +558,7 @@ impl Store for SqliteStore {
                 let key = keys
                     .first()
                     .cloned()
-                    .ok_or(StoreError::NotFound("lock key"))?;
+                    .ok_or(StoreError::NotFound(Entity::LockKey))?;
                 return Err(StoreError::CartKeyTaken {
                     key,
                     holder: line.option.clone(),
@@ -616,7 +617,7 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() == 0 {
-            return Err(StoreError::NotFound("cart line"));
+            return Err(StoreError::NotFound(Entity::CartLine));
         }
         sqlx::query("UPDATE carts SET updated_at = ? WHERE tenant_id = ? AND rental_object_id = ?")
             .bind(at)
@@ -643,7 +644,7 @@ impl Store for SqliteStore {
         .execute(&self.pool)
         .await?;
         if removed.rows_affected() == 0 {
-            return Err(StoreError::NotFound("cart line"));
+            return Err(StoreError::NotFound(Entity::CartLine));
         }
         Ok(())
     }
@@ -703,7 +704,7 @@ impl Store for SqliteStore {
         if let Some(id) = existing {
             let case = Self::load_case(&mut tx, id)
                 .await?
-                .ok_or(StoreError::NotFound("case"))?;
+                .ok_or(StoreError::NotFound(Entity::Case))?;
             tx.commit().await?;
             return Ok(SubmitOutcome::Replayed(case));
         }
@@ -798,7 +799,7 @@ impl Store for SqliteStore {
             .await?;
         let case = Self::load_case(&mut tx, id)
             .await?
-            .ok_or(StoreError::NotFound("case"))?;
+            .ok_or(StoreError::NotFound(Entity::Case))?;
         tx.commit().await?;
         Ok(SubmitOutcome::Created(case))
     }
@@ -880,7 +881,7 @@ impl Store for SqliteStore {
             .bind(number.as_str())
             .fetch_optional(&mut *tx)
             .await?
-            .ok_or(StoreError::NotFound("case"))?;
+            .ok_or(StoreError::NotFound(Entity::Case))?;
         let id: i64 = row.try_get(0)?;
         if row.try_get::<String, _>(1)? != from.as_str() {
             return Err(StoreError::StatusChanged {
@@ -913,7 +914,7 @@ impl Store for SqliteStore {
         }
         let case = Self::load_case(&mut tx, id)
             .await?
-            .ok_or(StoreError::NotFound("case"))?;
+            .ok_or(StoreError::NotFound(Entity::Case))?;
         if to == CaseStatus::Installed {
             for line in &case.lines {
                 let fee = line.one_time_total();
@@ -1114,7 +1115,7 @@ impl Store for SqliteStore {
         activate(&mut tx, version, by, at).await?;
         let stored = stored_rule_set(&mut tx, version)
             .await?
-            .ok_or(StoreError::NotFound("rule set"))?;
+            .ok_or(StoreError::NotFound(Entity::RuleSet))?;
         tx.commit().await?;
         Ok(stored)
     }
@@ -1127,12 +1128,12 @@ impl Store for SqliteStore {
     ) -> Result<super::StoredRuleSet, StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         if stored_rule_set(&mut tx, version).await?.is_none() {
-            return Err(StoreError::NotFound("rule set"));
+            return Err(StoreError::NotFound(Entity::RuleSet));
         }
         activate(&mut tx, version, by, at).await?;
         let stored = stored_rule_set(&mut tx, version)
             .await?
-            .ok_or(StoreError::NotFound("rule set"))?;
+            .ok_or(StoreError::NotFound(Entity::RuleSet))?;
         tx.commit().await?;
         Ok(stored)
     }
