@@ -4,7 +4,7 @@
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use tillval_engine::model::TenantId;
+use tillval_engine::model::{Entity, TenantId};
 use tillval_engine::rules::check::Problem;
 use tillval_engine::rules::{RuleSetSource, ScriptSource};
 use tillval_engine::service::ServiceError;
@@ -153,7 +153,7 @@ pub struct DecisionLogEntry {
 fn tenant_id(id: &ID) -> Result<TenantId> {
     decode(Kind::Tenant, id)
         .and_then(|t| TenantId::parse(t).ok())
-        .ok_or_else(|| not_found("tenant"))
+        .ok_or_else(|| not_found(Entity::Tenant))
 }
 
 fn payload(

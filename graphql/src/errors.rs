@@ -20,7 +20,7 @@ pub fn forbidden() -> async_graphql::Error {
     error("FORBIDDEN", "not allowed for this role")
 }
 
-pub fn not_found(what: impl std::fmt::Display) -> async_graphql::Error {
+pub fn not_found(what: Entity) -> async_graphql::Error {
     error("NOT_FOUND", format!("{what} not found"))
 }
 

@@ -12,7 +12,7 @@ use tillval_engine::model::{
     AddOnOptionRecord, CategoryId, Currency, Entity, OptionId, Picture as ModelPicture, PropertyId,
     Quantity, RentalObjectId, SpaceId, TenantId, Unit,
 };
-use tillval_engine::service::{ServiceError, Services};
+use tillval_engine::service::{RefusalCode, ServiceError, Services};
 use tokio_stream::wrappers::BroadcastStream;
 
 use crate::AppStore;
@@ -86,7 +86,7 @@ impl async_graphql::Guard for StaffOnly {
 pub(crate) fn parse_rental_object_id(id: &ID) -> Result<RentalObjectId> {
     decode(Kind::RentalObject, id)
         .and_then(|raw| RentalObjectId::parse(raw).ok())
-        .ok_or_else(|| not_found("rental object"))
+        .ok_or_else(|| not_found(Entity::RentalObject))
 }
 
 fn option_id(id: &ID) -> Option<OptionId> {
@@ -94,7 +94,7 @@ fn option_id(id: &ID) -> Option<OptionId> {
 }
 
 fn case_number(number: &str) -> Result<CaseNumber> {
-    CaseNumber::parse(number).ok_or_else(|| not_found("case"))
+    CaseNumber::parse(number).ok_or_else(|| not_found(Entity::Case))
 }
 
 const MAX_LINES_PER_CALL: usize = 50;
@@ -230,7 +230,7 @@ impl CoreQuery {
     async fn ledger_fees(&self, ctx: &Context<'_>, tenant_id: ID) -> Result<Vec<Fee>> {
         let tenant = decode(Kind::Tenant, &tenant_id)
             .and_then(|t| TenantId::parse(t).ok())
-            .ok_or_else(|| not_found("tenant"))?;
+            .ok_or_else(|| not_found(Entity::Tenant))?;
         let fees = services(ctx)?
             .ledger_fees(&tenant)
             .await
@@ -567,13 +567,20 @@ impl CoreMutation {
                 replayed: sent.replayed,
                 user_errors: Vec::new(),
             }),
-            Err(ServiceError::NotFound(Entity::RentalObject)) => Err(not_found("rental object")),
+            Err(ServiceError::NotFound(what @ Entity::RentalObject)) => Err(not_found(what)),
             Err(error) => {
+                // The refusals about the terms name the input field they concern.
+                let field = match &error {
+                    ServiceError::Refused(refusal) => match refusal.code {
+                        RefusalCode::TermsNotAccepted => Some("acceptTerms"),
+                        RefusalCode::TermsOutdated => Some("termsVersion"),
+                        _ => None,
+                    },
+                    _ => None,
+                };
                 let mut user_error = to_user_error(error, &rules, language(ctx))?;
-                if matches!(user_error.code.as_str(), "TERMS_NOT_ACCEPTED") {
-                    user_error.field = Some(vec!["input".into(), "acceptTerms".into()]);
-                } else if user_error.code == "TERMS_OUTDATED" {
-                    user_error.field = Some(vec!["input".into(), "termsVersion".into()]);
+                if let Some(field) = field {
+                    user_error.field = Some(vec!["input".into(), field.into()]);
                 }
                 Ok(CheckoutSubmitPayload {
                     case: None,
@@ -623,7 +630,7 @@ impl CoreMutation {
     ) -> Result<LedgerDebtPayload> {
         let tenant = decode(Kind::Tenant, &tenant_id)
             .and_then(|t| TenantId::parse(t).ok())
-            .ok_or_else(|| not_found("tenant"))?;
+            .ok_or_else(|| not_found(Entity::Tenant))?;
         let services = services(ctx)?;
         let currency = match currency(&amount.currency) {
             Ok(c) => c,
@@ -668,7 +675,7 @@ impl CoreMutation {
     ) -> Result<FeePayload> {
         let fee = decode(Kind::Fee, &fee_id)
             .and_then(|f| f.parse::<i64>().ok())
-            .ok_or_else(|| not_found("fee"))?;
+            .ok_or_else(|| not_found(Entity::Fee))?;
         let services = services(ctx)?;
         let currency = match currency(&amount.currency) {
             Ok(c) => c,
@@ -706,7 +713,7 @@ impl CoreMutation {
     ) -> Result<AddOnOptionPayload> {
         let property = decode(Kind::Property, &property_id)
             .and_then(|p| PropertyId::parse(p).ok())
-            .ok_or_else(|| not_found("property"))?;
+            .ok_or_else(|| not_found(Entity::Property))?;
         let services = services(ctx)?;
         let invalid = |field: &str, message: String| {
             Ok(AddOnOptionPayload {
