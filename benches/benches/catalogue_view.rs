@@ -9,8 +9,8 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use tillval_benches::{cart, catalogue, facts, rules_dir};
 use tillval_engine::availability::catalogue_view;
 use tillval_engine::catalogue::PreparedCatalogue;
-use tillval_engine::reference;
 use tillval_engine::rules::RuleSet;
+use tillval_tests::reference;
 
 fn bench(c: &mut Criterion) {
     let shipped = RuleSet::load(&rules_dir()).expect("shipped rules");

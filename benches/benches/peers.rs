@@ -21,8 +21,8 @@ use tillval_benches::{cart, catalogue, facts, rules_dir};
 use tillval_engine::availability::{CatalogueView, catalogue_view};
 use tillval_engine::catalogue::PreparedCatalogue;
 use tillval_engine::model::{Cart, TenantFacts};
-use tillval_engine::reference;
 use tillval_engine::rules::RuleSet;
+use tillval_tests::reference;
 
 const OPTIONS: usize = 1_000;
 

@@ -15,11 +15,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use tillval_engine::model::{OptionId, RentalObjectId, TenantId};
-use tillval_engine::service::Services;
-use tillval_engine::store::{AnyStore, PoolSettings};
-use tillval_engine::test_database::TestDatabase;
 use tillval_graphql::auth::{Auth, Role};
 use tillval_graphql::{App, AppConfig};
+use tillval_services::service::Services;
+use tillval_services::store::PoolSettings;
+use tillval_store::SqlStore;
+use tillval_tests::test_database::TestDatabase;
 
 type AnyError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -30,7 +31,7 @@ const SUBMIT: &str = r#"mutation($id: ID!, $input: CheckoutSubmitInput!) { check
 
 /// Apartments with a tenant each and the dishwasher in the cart, ready to send.
 async fn prepare(
-    services: &Services<AnyStore>,
+    services: &Services<SqlStore>,
     orders: usize,
 ) -> Result<Vec<(TenantId, RentalObjectId)>, AnyError> {
     let dishwasher = OptionId::parse("dm-bosch-serie4")?;
@@ -44,7 +45,7 @@ async fn node(
     pool: PoolSettings,
     auth: Arc<Auth>,
     with_demo: bool,
-) -> Result<(String, Services<AnyStore>), AnyError> {
+) -> Result<(String, Services<SqlStore>), AnyError> {
     let mut config = AppConfig::new(database, auth);
     config.pool = pool;
     config.production = true;

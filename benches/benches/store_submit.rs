@@ -8,19 +8,20 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use tillval_engine::checkout::{IdempotencyKey, SubmitRequest};
-use tillval_engine::demo::{demo, load_demo};
 use tillval_engine::model::{OptionId, RentalObjectId, TenantId};
 use tillval_engine::rules::RuleSet;
-use tillval_engine::service::{Services, SystemClock};
-use tillval_engine::store::SqliteStore;
+use tillval_services::demo::{demo, load_demo};
+use tillval_services::order::{IdempotencyKey, SubmitRequest};
+use tillval_services::service::{Services, SystemClock};
+use tillval_services::store::PoolSettings;
+use tillval_store::SqlStore;
 
 type AnyError = Box<dyn std::error::Error + Send + Sync>;
 
 async fn prepare(
     orders: usize,
     tag: &str,
-    services: &Services<SqliteStore>,
+    services: &Services<SqlStore>,
 ) -> Result<Vec<(TenantId, RentalObjectId)>, AnyError> {
     let dishwasher = OptionId::parse("dm-bosch-serie4")?;
     tillval_benches::demo_apartments(services, &format!("bench-{tag}"), orders, Some(&dishwasher))
@@ -28,7 +29,7 @@ async fn prepare(
 }
 
 async fn submit_all(
-    services: &Services<SqliteStore>,
+    services: &Services<SqlStore>,
     pairs: Vec<(TenantId, RentalObjectId)>,
     version: i64,
 ) -> Result<(), AnyError> {
@@ -45,8 +46,11 @@ async fn submit_all(
 
 async fn run(orders: usize) -> Result<(), AnyError> {
     let dir = tempfile::tempdir()?;
-    let store =
-        SqliteStore::open(dir.path().join("bench.db").to_str().unwrap_or("bench.db")).await?;
+    let store = SqlStore::sqlite(
+        dir.path().join("bench.db").to_str().unwrap_or("bench.db"),
+        PoolSettings::default(),
+    )
+    .await?;
     let services = Services::new(store, RuleSet::shipped()?, Arc::new(SystemClock));
     load_demo(&services, &demo(chrono::Utc::now().date_naive())?).await?;
     let version = services.terms().await?.version;

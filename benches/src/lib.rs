@@ -149,13 +149,13 @@ pub fn rules_dir() -> std::path::PathBuf {
 
 /// `count` copies of the demo's first apartment (`{tag}-{i}`), each leased by a tenant of its
 /// own (`{tag}-t{i}`), with `in_cart` in each cart if given: orders that conflict with nothing.
-pub async fn demo_apartments<S: tillval_engine::store::Store>(
-    services: &tillval_engine::service::Services<S>,
+pub async fn demo_apartments<S: tillval_services::store::Store>(
+    services: &tillval_services::service::Services<S>,
     tag: &str,
     count: usize,
     in_cart: Option<&OptionId>,
 ) -> Result<Vec<(TenantId, RentalObjectId)>, Box<dyn std::error::Error + Send + Sync>> {
-    let template = tillval_engine::demo::demo(chrono::Utc::now().date_naive())?
+    let template = tillval_services::demo::demo(chrono::Utc::now().date_naive())?
         .rental_objects
         .first()
         .ok_or("the demo has apartments")?
@@ -173,7 +173,7 @@ pub async fn demo_apartments<S: tillval_engine::store::Store>(
             .await?;
         let tenant = TenantId::parse(format!("{tag}-t{i}"))?;
         store
-            .put_tenant(&tillval_engine::store::TenantRecord {
+            .put_tenant(&tillval_services::store::TenantRecord {
                 id: tenant.clone(),
                 name: "Bänk".into(),
                 ordering_enabled: true,

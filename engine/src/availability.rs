@@ -77,7 +77,8 @@ pub struct Availability {
 }
 
 impl Availability {
-    pub(crate) fn of(status: OptionStatus, decided_by: Option<DecidedBy>) -> Self {
+    /// An answer with no reasons: available, in the cart, or decided elsewhere.
+    pub fn of(status: OptionStatus, decided_by: Option<DecidedBy>) -> Self {
         Availability {
             status,
             reasons: Vec::new(),
@@ -85,7 +86,8 @@ impl Availability {
             decided_by,
         }
     }
-    pub(crate) fn blocked(reasons: Vec<Reason>, decided_by: DecidedBy) -> Self {
+    /// Blocked, for `reasons`, by the step `decided_by`.
+    pub fn blocked(reasons: Vec<Reason>, decided_by: DecidedBy) -> Self {
         Availability {
             status: OptionStatus::Blocked,
             reasons,

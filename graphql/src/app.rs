@@ -8,10 +8,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tillval_engine::demo::{demo, load_demo};
 use tillval_engine::rules::{RuleSet, RuleSetError, RuleSetSource};
-use tillval_engine::service::{Clock, ServiceError, Services, SystemClock};
-use tillval_engine::store::{AnyStore, PoolSettings, Store, StoreError};
+use tillval_services::demo::{demo, load_demo};
+use tillval_services::service::{Clock, ServiceError, Services, SystemClock};
+use tillval_services::store::{PoolSettings, Store, StoreError};
+use tillval_store::SqlStore;
 use tokio::net::TcpListener;
 
 use crate::auth::Auth;
@@ -91,7 +92,7 @@ pub enum AppError {
 /// A built server: the services, and the router over them.
 #[derive(Debug, Clone)]
 pub struct App {
-    pub services: Services<AnyStore>,
+    pub services: Services<SqlStore>,
     pub auth: Arc<Auth>,
     pub router: axum::Router,
     pub production: bool,
@@ -100,7 +101,7 @@ pub struct App {
 
 impl App {
     pub async fn build(config: AppConfig) -> Result<App, AppError> {
-        let store = AnyStore::open(&config.database, config.pool)
+        let store = SqlStore::open(&config.database, config.pool)
             .await
             .map_err(|source| AppError::Database {
                 database: redact(&config.database),
@@ -161,7 +162,7 @@ impl App {
 
 /// Publishes `dir` when it differs from the active rule set; refuses a set with problems.
 async fn publish_folder(
-    services: &Services<AnyStore>,
+    services: &Services<SqlStore>,
     dir: &Path,
     by: &str,
 ) -> Result<bool, AppError> {
@@ -187,7 +188,7 @@ async fn publish_folder(
             Ok(true)
         }
         Err(error) => {
-            for problem in tillval_engine::authoring::problems(&error) {
+            for problem in tillval_services::authoring::problems(&error) {
                 tracing::error!(%problem, "rule set refused");
             }
             Err(refused(error))
@@ -197,7 +198,7 @@ async fn publish_folder(
 
 /// Polls `dir` every second and publishes it when it changes; a refused change is logged and
 /// the running set stays.
-fn watch_folder(services: Services<AnyStore>, dir: PathBuf) {
+fn watch_folder(services: Services<SqlStore>, dir: PathBuf) {
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(Duration::from_secs(1));
         loop {
@@ -210,7 +211,7 @@ fn watch_folder(services: Services<AnyStore>, dir: PathBuf) {
 }
 
 /// Deletes decision-log rows past their retention, now and then every hour.
-fn prune_decision_log(services: Services<AnyStore>, retention: Duration) {
+fn prune_decision_log(services: Services<SqlStore>, retention: Duration) {
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(Duration::from_secs(3600));
         loop {

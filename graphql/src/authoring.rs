@@ -4,15 +4,16 @@
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use tillval_engine::model::{Entity, TenantId};
+use tillval_engine::model::TenantId;
 use tillval_engine::rules::check::Problem;
 use tillval_engine::rules::{RuleSetSource, ScriptSource};
-use tillval_engine::service::ServiceError;
-use tillval_engine::store::StoredRuleSet;
+use tillval_services::Entity;
+use tillval_services::service::ServiceError;
+use tillval_services::store::StoredRuleSet;
 
+use crate::context::{StaffOnly, parse_rental_object_id, services, staff};
 use crate::errors::{UserError, error, not_found, to_graphql, to_user_error};
 use crate::ids::{Kind, decode, encode};
-use crate::schema::{StaffOnly, parse_rental_object_id, services, staff};
 use crate::types::{AvailabilityStatus, Reason, language};
 
 #[derive(Debug, InputObject)]
@@ -168,7 +169,7 @@ fn payload(
         }),
         Err(ServiceError::NotFound(what)) => Err(not_found(what)),
         Err(error) => {
-            let problems = tillval_engine::authoring::problems(&error)
+            let problems = tillval_services::authoring::problems(&error)
                 .iter()
                 .map(RuleProblem::from)
                 .collect();

@@ -2,9 +2,10 @@
 //! `extensions.code`; expected refusals are data (`userErrors`) in a mutation's payload.
 
 use async_graphql::{ErrorExtensions, SimpleObject};
-use tillval_engine::model::{Entity, Language};
+use tillval_engine::model::Language;
 use tillval_engine::rules::RuleSet;
-use tillval_engine::service::ServiceError;
+use tillval_services::service::ServiceError;
+use tillval_services::{Entity, Input};
 
 use crate::types::Reason;
 
@@ -24,11 +25,29 @@ pub fn not_found(what: Entity) -> async_graphql::Error {
     error("NOT_FOUND", format!("{what} not found"))
 }
 
+/// The GraphQL input field an input of the services arrives in.
+pub fn input_field(input: Input) -> &'static str {
+    match input {
+        Input::Amount => "amount",
+        Input::Category => "category",
+        Input::ContactPhone => "contactPhone",
+        Input::Currency => "currency",
+        Input::Details => "details",
+        Input::First => "first",
+        Input::IdempotencyKey => "idempotencyKey",
+        Input::MonthlyPrice => "monthlyPrice",
+        Input::Option => "option",
+        Input::Quantity => "quantity",
+        Input::Retention => "retention",
+    }
+}
+
 /// A service error as a GraphQL error (queries, and what a payload cannot hold).
 pub fn to_graphql(error_: ServiceError) -> async_graphql::Error {
     match error_ {
         ServiceError::NotFound(what) => not_found(what),
         ServiceError::InvalidInput { field, message } => {
+            let field = input_field(field);
             error("BAD_USER_INPUT", format!("{field}: {message}"))
                 .extend_with(|_, e| e.set("field", field))
         }
@@ -90,7 +109,7 @@ pub fn to_user_error(
 ) -> Result<UserError, async_graphql::Error> {
     Ok(match error_ {
         ServiceError::InvalidInput { field, message } => {
-            UserError::new("INVALID_INPUT", Some(field), message)
+            UserError::new("INVALID_INPUT", Some(input_field(field)), message)
         }
         ServiceError::NotFound(what @ (Entity::AddOnOption | Entity::CartLine)) => {
             // The engine names the entity; the facade names the input field it came from.

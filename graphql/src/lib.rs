@@ -4,8 +4,10 @@
 pub mod app;
 pub mod auth;
 pub mod authoring;
+pub mod context;
 pub mod errors;
 pub mod ids;
+pub mod inputs;
 pub mod listener;
 pub mod pictures;
 pub mod query_shape;
@@ -15,7 +17,7 @@ pub mod types;
 pub mod websocket;
 
 /// The store the server runs on: SQLite or PostgreSQL, chosen by `--database`.
-pub type AppStore = tillval_engine::store::AnyStore;
+pub type AppStore = tillval_store::SqlStore;
 
 pub use app::{App, AppConfig, AppError};
 pub use schema::{TillvalSchema, build_schema, sdl};

@@ -3,15 +3,17 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
-use tillval_engine::demo::demo;
 use tillval_engine::rules::RuleSet;
-use tillval_engine::store::PoolSettings;
 use tillval_graphql::auth::{Auth, DEVELOPMENT_SECRET, Role};
 use tillval_graphql::ids::{Kind, encode};
+use tillval_graphql::listener::ConnectionLimits;
 use tillval_graphql::{App, AppConfig, sdl};
+use tillval_services::demo::demo;
+use tillval_services::store::PoolSettings;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -27,62 +29,9 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serves GraphQL at /graphql (WebSocket subscriptions at /graphql/ws).
-    Serve {
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        bind: SocketAddr,
-        /// sqlite://FILE (created if missing), or postgres://USER@HOST:PORT/DB to share one
-        /// database between several nodes.
-        #[arg(
-            long,
-            env = "TILLVAL_DATABASE_URL",
-            default_value = "sqlite://tillval.db"
-        )]
-        database: String,
-        /// Most connections this node opens to the database.
-        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
-        db_max_connections: u32,
-        /// How long a request waits for a database connection before it fails, in milliseconds.
-        #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u64).range(10..=600_000))]
-        db_acquire_timeout_ms: u64,
-        /// A rule-set folder; the shipped rules when left out.
-        #[arg(long)]
-        rules: Option<PathBuf>,
-        /// Loads the demo landlord (idempotently); without TILLVAL_JWT_SECRET a development
-        /// secret is used.
-        #[arg(long)]
-        demo: bool,
-        /// No introspection, no field suggestions, no GraphiQL; a JWT secret is required.
-        #[arg(long, env = "TILLVAL_PRODUCTION")]
-        production: bool,
-        /// With --rules: publish the folder again whenever it changes (after the same checks).
-        #[arg(long, requires = "rules")]
-        watch: bool,
-        /// A request's headers must arrive within this many milliseconds (idle connections are
-        /// closed after it too).
-        #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(100..=600_000))]
-        header_read_timeout_ms: u64,
-        /// Connections open at once; more are closed as they come.
-        #[arg(long, default_value_t = 4_096, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
-        max_connections: u64,
-        /// Days the decision log keeps a refusal.
-        #[arg(long, env = "TILLVAL_DECISION_LOG_DAYS", default_value_t = 90, value_parser = clap::value_parser!(u64).range(1..=3650))]
-        decision_log_days: u64,
-        #[command(flatten)]
-        tokens: TokenLimits,
-    },
+    Serve(ServeArgs),
     /// Prints a bearer token.
-    Token {
-        /// The tenant id (or, with --role staff, the staff user's name).
-        #[arg(long)]
-        tenant: String,
-        #[arg(long, value_enum, default_value = "tenant")]
-        role: RoleArg,
-        /// Seconds the token lives: at most the maximum lifetime.
-        #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
-        ttl: u64,
-        #[command(flatten)]
-        tokens: TokenLimits,
-    },
+    Token(TokenArgs),
     /// The demo landlord's tenants.
     Demo {
         #[command(subcommand)]
@@ -95,6 +44,115 @@ enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    bind: SocketAddr,
+    /// sqlite://FILE (created if missing), or postgres://USER@HOST:PORT/DB to share one
+    /// database between several nodes.
+    #[arg(
+        long,
+        env = "TILLVAL_DATABASE_URL",
+        default_value = "sqlite://tillval.db"
+    )]
+    database: String,
+    /// Most connections this node opens to the database.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    db_max_connections: u32,
+    /// How long a request waits for a database connection before it fails, in milliseconds.
+    #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u64).range(10..=600_000))]
+    db_acquire_timeout_ms: u64,
+    /// A rule-set folder; the shipped rules when left out.
+    #[arg(long)]
+    rules: Option<PathBuf>,
+    /// Loads the demo landlord (idempotently); without TILLVAL_JWT_SECRET a development
+    /// secret is used.
+    #[arg(long)]
+    demo: bool,
+    #[command(flatten)]
+    mode: Mode,
+    /// With --rules: publish the folder again whenever it changes (after the same checks).
+    #[arg(long, requires = "rules")]
+    watch: bool,
+    /// A request's headers must arrive within this many milliseconds (idle connections are
+    /// closed after it too).
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(100..=600_000))]
+    header_read_timeout_ms: u64,
+    /// Connections open at once; more are closed as they come.
+    #[arg(long, default_value_t = 4_096, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    max_connections: u64,
+    /// Days the decision log keeps a refusal.
+    #[arg(long, env = "TILLVAL_DECISION_LOG_DAYS", default_value_t = 90, value_parser = clap::value_parser!(u64).range(1..=3650))]
+    decision_log_days: u64,
+    #[command(flatten)]
+    tokens: TokenLimits,
+}
+
+impl ServeArgs {
+    fn pool(&self) -> PoolSettings {
+        PoolSettings {
+            max_connections: self.db_max_connections,
+            acquire_timeout: Duration::from_millis(self.db_acquire_timeout_ms),
+        }
+    }
+
+    fn connections(&self) -> ConnectionLimits {
+        ConnectionLimits {
+            header_read_timeout: Duration::from_millis(self.header_read_timeout_ms),
+            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
+            ..Default::default()
+        }
+    }
+
+    /// What the app is built from, with the signing keys in `auth`.
+    fn app_config(&self, auth: Arc<Auth>) -> AppConfig {
+        let mut config = AppConfig::new(&self.database, auth);
+        config.pool = self.pool();
+        config.rules_dir = self.rules.clone();
+        config.watch = self.watch;
+        config.demo = self.demo;
+        config.production = self.mode.production();
+        config.connections = self.connections();
+        config.decision_log_retention = Duration::from_secs(self.decision_log_days * 86_400);
+        config
+    }
+}
+
+#[derive(Debug, clap::Args)]
+struct TokenArgs {
+    /// The tenant id (or, with --role staff, the staff user's name).
+    #[arg(long)]
+    tenant: String,
+    #[arg(long, value_enum, default_value = "tenant")]
+    role: RoleArg,
+    /// Seconds the token lives: at most the maximum lifetime.
+    #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
+    ttl: u64,
+    #[command(flatten)]
+    tokens: TokenLimits,
+}
+
+/// Production or development: one switch, the flag or the environment.
+#[derive(Debug, Clone, Copy, clap::Args)]
+struct Mode {
+    /// No introspection, no field suggestions, no GraphiQL, no demo pictures; a JWT secret is
+    /// required. The environment variable TILLVAL_ENV=production does the same.
+    #[arg(long)]
+    production: bool,
+}
+
+impl Mode {
+    /// A command without the flag (minting tokens) still honours the environment.
+    fn from_env() -> Mode {
+        Mode { production: false }
+    }
+
+    fn production(self) -> bool {
+        self.production
+            || std::env::var("TILLVAL_ENV").is_ok_and(|v| v.eq_ignore_ascii_case("production"))
+    }
 }
 
 /// What every token the server takes (and this binary mints) is held to.
@@ -149,10 +207,6 @@ enum DemoCommand {
 enum RoleArg {
     Tenant,
     Staff,
-}
-
-fn production_from_env() -> bool {
-    std::env::var("TILLVAL_ENV").is_ok_and(|v| v.eq_ignore_ascii_case("production"))
 }
 
 /// The JWT secret: `TILLVAL_JWT_SECRET`, or outside production the development secret, loudly.
@@ -211,51 +265,21 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-/// What `serve` is started with, beside the database.
-#[derive(Debug)]
-struct ServeOptions {
-    bind: SocketAddr,
-    rules_dir: Option<PathBuf>,
-    with_demo: bool,
-    production: bool,
-    watch: bool,
-    connections: tillval_graphql::listener::ConnectionLimits,
-    decision_log_retention: std::time::Duration,
-    tokens: TokenLimits,
-}
-
-async fn serve(database: &str, pool: PoolSettings, options: ServeOptions) -> anyhow::Result<()> {
-    let ServeOptions {
-        bind,
-        rules_dir,
-        with_demo,
-        production,
-        watch,
-        connections,
-        decision_log_retention,
-        tokens,
-    } = options;
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let production = args.mode.production();
     init_logs(production);
-    let auth = Arc::new(auth(production, tokens)?);
-    let mut config = AppConfig::new(database, auth);
-    config.pool = pool;
-    config.rules_dir = rules_dir;
-    config.watch = watch;
-    config.demo = with_demo;
-    config.production = production;
-    config.connections = connections;
-    config.decision_log_retention = decision_log_retention;
-    let app = App::build(config).await?;
-    let listener = tokio::net::TcpListener::bind(bind)
+    let auth = Arc::new(auth(production, args.tokens)?);
+    let app = App::build(args.app_config(auth)).await?;
+    let listener = tokio::net::TcpListener::bind(args.bind)
         .await
-        .with_context(|| format!("binding {bind}"))?;
+        .with_context(|| format!("binding {}", args.bind))?;
     let address = listener.local_addr()?;
     tracing::info!(%address, production, "tillval listening");
     println!("tillval is serving GraphQL at http://{address}/graphql");
     if !production {
         println!("  GraphiQL:     http://{address}/graphiql");
     }
-    if with_demo {
+    if args.demo {
         println!("  demo tokens:  cargo run -p tillval-graphql -- demo tokens --json");
         println!(
             "                (put one in GraphiQL's headers: {{\"Authorization\": \"Bearer <token>\"}})"
@@ -373,53 +397,14 @@ fn rules_explain(
 async fn main() -> anyhow::Result<std::process::ExitCode> {
     let cli = Cli::parse();
     let done: anyhow::Result<()> = match cli.command {
-        Command::Serve {
-            bind,
-            database,
-            db_max_connections,
-            db_acquire_timeout_ms,
-            rules,
-            demo,
-            production,
-            watch,
-            header_read_timeout_ms,
-            max_connections,
-            decision_log_days,
-            tokens,
-        } => {
-            let connections = tillval_graphql::listener::ConnectionLimits {
-                header_read_timeout: std::time::Duration::from_millis(header_read_timeout_ms),
-                max_connections: usize::try_from(max_connections).unwrap_or(usize::MAX),
-                ..Default::default()
-            };
-            serve(
-                &database,
-                PoolSettings {
-                    max_connections: db_max_connections,
-                    acquire_timeout: std::time::Duration::from_millis(db_acquire_timeout_ms),
-                },
-                ServeOptions {
-                    bind,
-                    rules_dir: rules,
-                    with_demo: demo,
-                    production: production || production_from_env(),
-                    watch,
-                    connections,
-                    decision_log_retention: std::time::Duration::from_secs(
-                        decision_log_days * 86_400,
-                    ),
-                    tokens,
-                },
-            )
-            .await
-        }
-        Command::Token {
+        Command::Serve(args) => serve(args).await,
+        Command::Token(TokenArgs {
             tenant,
             role,
             ttl,
             tokens,
-        } => {
-            let auth = auth(production_from_env(), tokens)?;
+        }) => {
+            let auth = auth(Mode::from_env().production(), tokens)?;
             let role = match role {
                 RoleArg::Tenant => Role::Tenant,
                 RoleArg::Staff => Role::Staff,
@@ -430,7 +415,7 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
         Command::Demo {
             command: DemoCommand::Tokens { json, ttl, tokens },
         } => {
-            let auth = auth(production_from_env(), tokens)?;
+            let auth = auth(Mode::from_env().production(), tokens)?;
             let demo = demo(chrono::Utc::now().date_naive())?;
             let mut tenants = Vec::new();
             for tenant in &demo.tenants {

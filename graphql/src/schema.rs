@@ -4,21 +4,21 @@
 use std::pin::Pin;
 
 use async_graphql::connection::{Connection, Edge};
-use async_graphql::{Context, ID, InputObject, Object, Result, Schema, SimpleObject, Subscription};
+use async_graphql::{Context, ID, Object, Result, Schema, SimpleObject, Subscription};
 use futures_util::{Stream, StreamExt};
-use tillval_engine::cases::{Actor, CaseNumber};
-use tillval_engine::checkout::{IdempotencyKey, SubmitRequest};
-use tillval_engine::model::{
-    AddOnOptionRecord, CategoryId, Currency, Entity, OptionId, Picture as ModelPicture, PropertyId,
-    Quantity, RentalObjectId, SpaceId, TenantId, Unit,
-};
-use tillval_engine::service::{RefusalCode, ServiceError, Services};
+use tillval_engine::model::{AddOnOptionRecord, Currency, PropertyId, TenantId};
+use tillval_services::Entity;
+use tillval_services::case::Actor;
+use tillval_services::order::{IdempotencyKey, SubmitRequest};
+use tillval_services::service::{RefusalCode, ServiceError, Services};
 use tokio_stream::wrappers::BroadcastStream;
 
 use crate::AppStore;
 use crate::auth::Identity;
-use crate::errors::{UserError, forbidden, not_found, to_graphql, to_user_error, unauthenticated};
+use crate::context::{StaffOnly, case_number, option_id, parse_rental_object_id, services, tenant};
+use crate::errors::{UserError, not_found, to_graphql, to_user_error, unauthenticated};
 use crate::ids::{Kind, decode, encode};
+use crate::inputs::*;
 use crate::types::*;
 
 pub type TillvalSchema = Schema<Query, Mutation, Subscription>;
@@ -50,51 +50,6 @@ pub fn sdl() -> String {
     Schema::build(Query::default(), Mutation::default(), Subscription)
         .finish()
         .sdl()
-}
-
-pub(crate) fn services<'a>(ctx: &Context<'a>) -> Result<&'a Services<AppStore>> {
-    ctx.data::<Services<AppStore>>()
-}
-
-fn tenant(ctx: &Context<'_>) -> Result<TenantId> {
-    match ctx.data_opt::<Identity>() {
-        Some(Identity::Tenant(tenant)) => Ok(tenant.clone()),
-        Some(Identity::Staff(_)) => Err(forbidden()),
-        None => Err(unauthenticated()),
-    }
-}
-
-pub(crate) fn staff(ctx: &Context<'_>) -> Result<String> {
-    match ctx.data_opt::<Identity>() {
-        Some(Identity::Staff(name)) => Ok(name.clone()),
-        Some(Identity::Tenant(_)) => Err(forbidden()),
-        None => Err(unauthenticated()),
-    }
-}
-
-/// The staff role, as a guard on a field: `#[graphql(guard = "StaffOnly")]`. A tenant gets
-/// `FORBIDDEN`, no token `UNAUTHENTICATED`, before the resolver runs.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct StaffOnly;
-
-impl async_graphql::Guard for StaffOnly {
-    async fn check(&self, ctx: &Context<'_>) -> Result<()> {
-        staff(ctx).map(|_| ())
-    }
-}
-
-pub(crate) fn parse_rental_object_id(id: &ID) -> Result<RentalObjectId> {
-    decode(Kind::RentalObject, id)
-        .and_then(|raw| RentalObjectId::parse(raw).ok())
-        .ok_or_else(|| not_found(Entity::RentalObject))
-}
-
-fn option_id(id: &ID) -> Option<OptionId> {
-    decode(Kind::AddOnOption, id).and_then(|raw| OptionId::parse(raw).ok())
-}
-
-fn case_number(number: &str) -> Result<CaseNumber> {
-    CaseNumber::parse(number).ok_or_else(|| not_found(Entity::Case))
 }
 
 const MAX_LINES_PER_CALL: usize = 50;
@@ -239,65 +194,6 @@ impl CoreQuery {
     }
 }
 
-#[derive(Debug, InputObject)]
-pub struct CartLineInput {
-    pub option_id: ID,
-    #[graphql(default = 1)]
-    pub quantity: i64,
-}
-
-#[derive(Debug, InputObject)]
-pub struct CheckoutDetailsInput {
-    pub contact_phone: Option<String>,
-    pub preferred_date: Option<chrono::NaiveDate>,
-    #[graphql(default)]
-    pub message: String,
-}
-
-#[derive(Debug, InputObject)]
-pub struct CheckoutSubmitInput {
-    /// "Jag godkänner villkoren" (S13): must be true.
-    pub accept_terms: bool,
-    /// The version of the terms the tenant read.
-    pub terms_version: i64,
-    /// A client-made key, 8–128 characters: sending twice with it makes one case.
-    pub idempotency_key: String,
-}
-
-#[derive(Debug, InputObject)]
-pub struct MoneyInput {
-    /// Minor units (öre).
-    pub amount: i64,
-    pub currency: String,
-}
-
-#[derive(Debug, InputObject)]
-pub struct PictureInput {
-    pub thumbnail: String,
-    pub large: String,
-    #[graphql(default)]
-    pub alt: String,
-}
-
-#[derive(Debug, InputObject)]
-pub struct AddOnOptionInput {
-    /// The option's key within the property: new, or an existing one to replace.
-    pub handle: String,
-    pub category_id: ID,
-    pub space_id: ID,
-    pub name: String,
-    #[graphql(default)]
-    pub description: String,
-    pub pictures: Vec<PictureInput>,
-    pub monthly_price: MoneyInput,
-    pub one_time_fee: MoneyInput,
-    pub unit: UnitKind,
-    #[graphql(default = 1)]
-    pub max_quantity: i64,
-    #[graphql(default)]
-    pub position: u32,
-}
-
 #[derive(Debug, SimpleObject)]
 pub struct CartPayload {
     pub cart: Option<Cart>,
@@ -347,7 +243,7 @@ pub struct CoreMutation;
 
 /// A case mutation's answer: the case, or the user error, or (not found) a GraphQL error.
 fn case_payload(
-    result: std::result::Result<tillval_engine::cases::Case, ServiceError>,
+    result: std::result::Result<tillval_services::case::Case, ServiceError>,
     actor: Actor,
     ctx: &Context<'_>,
 ) -> Result<CasePayload> {
@@ -715,61 +611,14 @@ impl CoreMutation {
             .and_then(|p| PropertyId::parse(p).ok())
             .ok_or_else(|| not_found(Entity::Property))?;
         let services = services(ctx)?;
-        let invalid = |field: &str, message: String| {
-            Ok(AddOnOptionPayload {
-                option: None,
-                user_errors: vec![UserError::new("INVALID_INPUT", Some(field), message)],
-            })
-        };
-        let record = (|| -> std::result::Result<AddOnOptionRecord, (String, String)> {
-            let bad = |field: &'static str| {
-                move |e: tillval_engine::model::ModelError| (field.to_owned(), e.to_string())
-            };
-            let category = decode(Kind::Category, &input.category_id)
-                .ok_or(("categoryId".to_owned(), "not a category id".to_owned()))?;
-            let space = decode(Kind::Space, &input.space_id)
-                .ok_or(("spaceId".to_owned(), "not a space id".to_owned()))?;
-            let monthly_currency =
-                Currency::parse(&input.monthly_price.currency).map_err(bad("monthlyPrice"))?;
-            let fee_currency =
-                Currency::parse(&input.one_time_fee.currency).map_err(bad("oneTimeFee"))?;
-            Ok(AddOnOptionRecord {
-                id: OptionId::parse(&input.handle).map_err(bad("handle"))?,
-                category: CategoryId::parse(category).map_err(bad("categoryId"))?,
-                space: SpaceId::parse(space).map_err(bad("spaceId"))?,
-                name: input.name.clone(),
-                description: input.description.clone(),
-                pictures: input
-                    .pictures
-                    .iter()
-                    .map(|p| ModelPicture {
-                        thumbnail: p.thumbnail.clone(),
-                        large: p.large.clone(),
-                        alt: p.alt.clone(),
-                    })
-                    .collect(),
-                monthly_price: tillval_engine::model::Money::from_minor(
-                    input.monthly_price.amount,
-                    monthly_currency,
-                )
-                .map_err(bad("monthlyPrice"))?,
-                one_time_fee: tillval_engine::model::Money::from_minor(
-                    input.one_time_fee.amount,
-                    fee_currency,
-                )
-                .map_err(bad("oneTimeFee"))?,
-                unit: match input.unit {
-                    UnitKind::Single => Unit::Single,
-                    UnitKind::Piece => Unit::Piece {
-                        max: Quantity::new(input.max_quantity).map_err(bad("maxQuantity"))?,
-                    },
-                },
-                position: input.position,
-            })
-        })();
-        let record = match record {
+        let record = match AddOnOptionRecord::try_from(&input) {
             Ok(record) => record,
-            Err((field, message)) => return invalid(&field, message),
+            Err(invalid) => {
+                return Ok(AddOnOptionPayload {
+                    option: None,
+                    user_errors: vec![invalid.into()],
+                });
+            }
         };
         let space_name = record.space.to_string();
         match services.catalogue_option_upsert(&property, record).await {

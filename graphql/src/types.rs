@@ -6,12 +6,12 @@ use std::sync::Arc;
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use tillval_engine::availability::{self, OptionStatus};
-use tillval_engine::cart::{CartLineView, CartView};
-use tillval_engine::cases::{self, Actor};
-use tillval_engine::checkout::CheckoutDetails;
 use tillval_engine::model::{self, Language};
 use tillval_engine::rules::{self, ReasonParam, RuleSet};
-use tillval_engine::store::Fee as EngineFee;
+use tillval_services::cart::{CartLineView, CartView};
+use tillval_services::case::{self as cases, Actor};
+use tillval_services::order::CheckoutDetails;
+use tillval_services::store::Fee as EngineFee;
 
 use crate::ids::{Kind, encode};
 
@@ -348,7 +348,7 @@ impl Cart {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-#[graphql(remote = "tillval_engine::cases::CaseStatus")]
+#[graphql(remote = "tillval_services::case::CaseStatus")]
 pub enum CaseStatus {
     Submitted,
     UnderReview,

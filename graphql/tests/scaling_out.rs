@@ -20,9 +20,10 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tillval_engine::model::{RentalObjectId, TenantId};
 use tillval_engine::rules::RuleSetSource;
-use tillval_engine::store::{PgStore, PoolSettings, Store, TenantRecord};
-use tillval_engine::test_database::{TestDatabase, server_url};
 use tillval_graphql::auth::{Auth, Role};
+use tillval_services::store::{PoolSettings, Store, TenantRecord};
+use tillval_store::SqlStore;
+use tillval_tests::test_database::{TestDatabase, server_url};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
@@ -196,7 +197,7 @@ async fn one_hundred_conflicting_submits_across_two_nodes_make_one_case() {
     let a = Node::start(&db.url, true);
     let b = Node::start(&db.url, false);
     // 100 tenants share lgh-1002 (a landlord's data import would put them there).
-    let store = PgStore::connect(&db.url, PoolSettings::default())
+    let store = SqlStore::postgres(&db.url, PoolSettings::default())
         .await
         .unwrap();
     let object = RentalObjectId::parse("lgh-1002").unwrap();

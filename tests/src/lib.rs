@@ -6,6 +6,9 @@
     clippy::indexing_slicing
 )]
 
+pub mod reference;
+pub mod test_database;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -178,13 +181,14 @@ pub fn rules_dir() -> std::path::PathBuf {
 pub mod db {
     use std::sync::Arc;
 
+    use crate::test_database::{TestDatabase, server_url};
     use chrono::{TimeZone, Utc};
-    use tillval_engine::demo::{demo, load_demo};
     use tillval_engine::model::{OptionId, RentalObjectId, TenantId};
     use tillval_engine::rules::RuleSet;
-    use tillval_engine::service::{FixedClock, Services};
-    use tillval_engine::store::{AnyStore, PgStore, PoolSettings, SqliteStore};
-    use tillval_engine::test_database::{TestDatabase, server_url};
+    use tillval_services::demo::{demo, load_demo};
+    use tillval_services::service::{FixedClock, Services};
+    use tillval_services::store::PoolSettings;
+    use tillval_store::SqlStore;
 
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     pub enum Backend {
@@ -199,7 +203,7 @@ pub mod db {
     }
 
     pub struct TestDb {
-        pub services: Services<AnyStore>,
+        pub services: Services<SqlStore>,
         pub clock: Arc<FixedClock>,
         pub place: Place,
     }
@@ -212,15 +216,14 @@ pub mod db {
         }
     }
 
-    async fn open_at(place: &Place) -> AnyStore {
+    async fn open_at(place: &Place) -> SqlStore {
         match place {
             Place::Sqlite(dir) => {
-                SqliteStore::open_with(dir.path().join("tillval.db").to_str().unwrap(), settings())
+                SqlStore::sqlite(dir.path().join("tillval.db").to_str().unwrap(), settings())
                     .await
                     .unwrap()
-                    .into()
             }
-            Place::Postgres(db) => PgStore::connect(&db.url, settings()).await.unwrap().into(),
+            Place::Postgres(db) => SqlStore::postgres(&db.url, settings()).await.unwrap(),
         }
     }
 
@@ -262,7 +265,7 @@ pub mod db {
 
     impl TestDb {
         /// New services over the same database, as after a restart.
-        pub async fn reopen(&self) -> Services<AnyStore> {
+        pub async fn reopen(&self) -> Services<SqlStore> {
             Services::new(
                 open_at(&self.place).await,
                 RuleSet::shipped().unwrap(),
@@ -281,7 +284,7 @@ pub mod db {
     }
 
     fn clock_today(clock: &FixedClock) -> chrono::NaiveDate {
-        use tillval_engine::service::Clock;
+        use tillval_services::service::Clock;
         clock.today()
     }
 

@@ -4,9 +4,9 @@ use std::sync::Arc;
 
 use tillval_engine::availability::{OptionStatus, catalogue_view};
 use tillval_engine::catalogue::PreparedCatalogue;
-use tillval_engine::demo::{SeedCase, demo};
 use tillval_engine::model::OptionId;
 use tillval_engine::rules::RuleSet;
+use tillval_services::demo::{SeedCase, demo};
 
 #[test]
 fn each_demo_tenant_shows_its_seed_case() {

@@ -4,11 +4,11 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use tillval_engine::cases::CaseStatus;
-use tillval_engine::checkout::{IdempotencyKey, SubmitRequest};
 use tillval_engine::model::TenantId;
-use tillval_engine::service::{RefusalCode, ServiceError};
-use tillval_engine::store::{Store, TenantRecord};
+use tillval_services::case::CaseStatus;
+use tillval_services::order::{IdempotencyKey, SubmitRequest};
+use tillval_services::service::{RefusalCode, ServiceError};
+use tillval_services::store::{Store, TenantRecord};
 use tillval_tests::db::*;
 
 fn submit(version: i64, key: &str) -> SubmitRequest {
@@ -189,7 +189,7 @@ async fn the_order_lock_constraint_refuses_the_second_of_two_plans(backend: Back
     assert!(one.is_ok());
     // Bypass the service's fresh decision: the raw plan hits the UNIQUE constraint.
     let case = one.unwrap().case;
-    let plan = tillval_engine::store::SubmitPlan {
+    let plan = tillval_services::store::SubmitPlan {
         tenant: second.clone(),
         rental_object: lgh.clone(),
         idempotency_key: IdempotencyKey::parse("plan-second-1").unwrap(),
@@ -211,7 +211,7 @@ async fn the_order_lock_constraint_refuses_the_second_of_two_plans(backend: Back
     };
     let error = s.store().submit(&plan).await.unwrap_err();
     assert!(
-        matches!(error, tillval_engine::store::StoreError::LockTaken { ref key } if key.as_str() == "diskmaskin/kitchen")
+        matches!(error, tillval_services::store::StoreError::LockTaken { ref key } if key.as_str() == "diskmaskin/kitchen")
     );
     assert!(
         s.cases(&second, None, None, 10)
@@ -292,7 +292,7 @@ async fn concurrent_payments_never_overpay_a_fee(backend: Backend) {
             Err(e) => assert!(
                 matches!(
                     &e,
-                    ServiceError::InvalidInput { field: "amount", message } if message.contains("remains")
+                    ServiceError::InvalidInput { field: tillval_services::Input::Amount, message } if message.contains("remains")
                 ),
                 "refused as an overpayment: {e:?}"
             ),
@@ -397,10 +397,10 @@ async fn the_demo_loads_again_after_ordinary_use(backend: Backend) {
     s.checkout_submit(&eva, &lgh, &submit(version, "eva-sends"))
         .await
         .unwrap();
-    let demo =
-        tillval_engine::demo::demo(chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()).unwrap();
+    let demo = tillval_services::demo::demo(chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap())
+        .unwrap();
     for _ in 0..2 {
-        tillval_engine::demo::load_demo(s, &demo).await.unwrap();
+        tillval_services::demo::load_demo(s, &demo).await.unwrap();
     }
     db.finish().await;
 }

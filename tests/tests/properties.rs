@@ -7,9 +7,9 @@ use proptest::prelude::*;
 use tillval_engine::availability::{CatalogueView, OptionStatus, catalogue_view};
 use tillval_engine::catalogue::PreparedCatalogue;
 use tillval_engine::model::{Catalogue, CatalogueRecord};
-use tillval_engine::reference;
 use tillval_engine::rules::RuleSet;
 use tillval_engine::testing::{Scenario, arb_scenario};
+use tillval_tests::reference;
 
 /// Cases per property; the differential test runs more, being the one that finds most.
 const CASES: u32 = 300;

@@ -1,15 +1,16 @@
 //! Bad input to every service: unknown ids, quantities out of range, another tenant's cart or
 //! case, wrong terms version, empty cart. Each gives a typed error and changes nothing.
 
-use tillval_engine::cases::{CaseNumber, CaseStatus};
-use tillval_engine::checkout::{IdempotencyKey, SubmitRequest};
 use tillval_engine::model::Currency;
-use tillval_engine::service::{RefusalCode, ServiceError, Services};
-use tillval_engine::store::AnyStore;
+use tillval_services::Input;
+use tillval_services::case::{CaseNumber, CaseStatus};
+use tillval_services::order::{IdempotencyKey, SubmitRequest};
+use tillval_services::service::{RefusalCode, ServiceError, Services};
+use tillval_store::SqlStore;
 use tillval_tests::db::*;
 
 /// Everything the tests could change, for before/after comparisons.
-async fn state(s: &Services<AnyStore>) -> String {
+async fn state(s: &Services<SqlStore>) -> String {
     let mut out = String::new();
     for (t, o) in [
         ("anna-svensson", "lgh-1002"),
@@ -60,7 +61,7 @@ async fn every_bad_input_is_a_typed_error_and_changes_nothing(backend: Backend) 
         Err(ServiceError::NotFound(w)) => assert_eq!(w.to_string(), what),
         other => panic!("expected {what} not found, got {other:?}"),
     };
-    let invalid = |r: Result<(), ServiceError>, field: &str| match r {
+    let invalid = |r: Result<(), ServiceError>, field: Input| match r {
         Err(ServiceError::InvalidInput { field: f, .. }) => assert_eq!(f, field),
         other => panic!("expected invalid {field}, got {other:?}"),
     };
@@ -118,30 +119,30 @@ async fn every_bad_input_is_a_typed_error_and_changes_nothing(backend: Backend) 
     for q in [0, -1, -5_000_000_000, 100] {
         invalid(
             drop(s.cart_add(&anna, &lgh, &opt("bel-spotlight-hall"), q).await),
-            "quantity",
+            Input::Quantity,
         );
     }
     invalid(
         drop(s.cart_add(&anna, &lgh, &opt("bel-spotlight-hall"), 9).await),
-        "quantity",
+        Input::Quantity,
     );
     invalid(
         drop(s.cart_add(&anna, &lgh, &opt("dm-bosch-serie4"), 2).await),
-        "quantity",
+        Input::Quantity,
     );
     invalid(
         drop(
             s.cart_update(&eva, &eva_lgh, &opt("bel-spotlight-kitchen"), 0)
                 .await,
         ),
-        "quantity",
+        Input::Quantity,
     );
     invalid(
         drop(
             s.cart_update(&eva, &eva_lgh, &opt("bel-spotlight-kitchen"), 9)
                 .await,
         ),
-        "quantity",
+        Input::Quantity,
     );
 
     // Another tenant's apartment, cart and case are "not found", never shown or changed.
@@ -195,44 +196,44 @@ async fn every_bad_input_is_a_typed_error_and_changes_nothing(backend: Backend) 
             s.checkout_details_update(&anna, &lgh, Some("ring mig"), None, "")
                 .await,
         ),
-        "contactPhone",
+        Input::ContactPhone,
     );
     let past = chrono::NaiveDate::from_ymd_opt(2020, 1, 1);
     invalid(
         drop(s.checkout_details_update(&anna, &lgh, None, past, "").await),
-        "details",
+        Input::Details,
     );
     invalid(
         drop(
             s.checkout_details_update(&anna, &lgh, None, None, &"x".repeat(1001))
                 .await,
         ),
-        "details",
+        Input::Details,
     );
     for first in [0, -1, 101] {
-        invalid(drop(s.cases(&anna, None, None, first).await), "first");
+        invalid(drop(s.cases(&anna, None, None, first).await), Input::First);
     }
     // Ledger: negative amounts, paying nothing, paying too much.
     invalid(
         drop(s.ledger_set_debt(&anna, -1, Currency::SEK).await),
-        "amount",
+        Input::Amount,
     );
     let fee = s.ledger_fees(&tenant("david-ek")).await.unwrap()[0].clone();
     invalid(
         drop(s.ledger_record_payment(fee.id, 0, Currency::SEK).await),
-        "amount",
+        Input::Amount,
     );
     invalid(
         drop(
             s.ledger_record_payment(fee.id, fee.remaining().minor() + 1, Currency::SEK)
                 .await,
         ),
-        "amount",
+        Input::Amount,
     );
     // A payment in another currency names the currencies, not an amount.
     let wrong_currency = s.ledger_record_payment(fee.id, 100, Currency::EUR).await;
     assert!(
-        matches!(&wrong_currency, Err(ServiceError::InvalidInput { field: "currency", message })
+        matches!(&wrong_currency, Err(ServiceError::InvalidInput { field: Input::Currency, message })
             if message.contains("SEK") && message.contains("EUR")),
         "{wrong_currency:?}"
     );

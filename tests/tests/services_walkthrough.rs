@@ -2,10 +2,10 @@
 //! (S13, S14), cases (S15, S16), and what a case does to the rules afterwards (S4, S5).
 
 use tillval_engine::availability::OptionStatus;
-use tillval_engine::cases::CaseStatus;
-use tillval_engine::checkout::{IdempotencyKey, SubmitRequest};
 use tillval_engine::model::Currency;
-use tillval_engine::service::{RefusalCode, ServiceError};
+use tillval_services::case::CaseStatus;
+use tillval_services::order::{IdempotencyKey, SubmitRequest};
+use tillval_services::service::{RefusalCode, ServiceError};
 use tillval_tests::db::*;
 
 fn submit(version: i64, key: &str, accept: bool) -> SubmitRequest {
@@ -56,7 +56,7 @@ async fn the_free_tenant_orders_a_dishwasher_and_spotlights(backend: Backend) {
         matches!(
             error,
             ServiceError::InvalidInput {
-                field: "quantity",
+                field: tillval_services::Input::Quantity,
                 ..
             }
         ),
@@ -181,7 +181,7 @@ async fn the_free_tenant_orders_a_dishwasher_and_spotlights(backend: Backend) {
     assert_eq!(
         detail
             .status
-            .next_statuses(tillval_engine::cases::Actor::Tenant),
+            .next_statuses(tillval_services::case::Actor::Tenant),
         [CaseStatus::Cancelled]
     );
 
@@ -325,9 +325,9 @@ async fn the_demo_tenants_show_their_cases_from_the_database(backend: Backend) {
     assert_eq!(cart.article_count, 4);
     // Loading again changes nothing.
     let before = s.cases(&tenant("david-ek"), None, None, 10).await.unwrap();
-    tillval_engine::demo::load_demo(
+    tillval_services::demo::load_demo(
         s,
-        &tillval_engine::demo::demo(chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap())
+        &tillval_services::demo::demo(chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap())
             .unwrap(),
     )
     .await

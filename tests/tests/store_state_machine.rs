@@ -7,13 +7,14 @@ use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
 use proptest::prelude::*;
-use tillval_engine::cases::{Actor, CaseNumber, CaseStatus};
-use tillval_engine::checkout::{IdempotencyKey, SubmitRequest, Terms};
 use tillval_engine::model::*;
 use tillval_engine::rules::RuleSet;
-use tillval_engine::service::{FixedClock, RefusalCode, ServiceError, Services};
-use tillval_engine::store::{AnyStore, PgStore, PoolSettings, SqliteStore, Store, TenantRecord};
-use tillval_engine::test_database::{TestDatabase, server_url};
+use tillval_services::case::{Actor, CaseNumber, CaseStatus};
+use tillval_services::order::{IdempotencyKey, SubmitRequest, Terms};
+use tillval_services::service::{FixedClock, RefusalCode, ServiceError, Services};
+use tillval_services::store::{PoolSettings, Store, TenantRecord};
+use tillval_store::SqlStore;
+use tillval_tests::test_database::{TestDatabase, server_url};
 
 /// (id, category, space, monthly öre, fee öre, piece max)
 type OptionRow = (
@@ -273,21 +274,21 @@ where
 
 /// The store for one sequence: a private in-memory SQLite, or the PostgreSQL test database
 /// emptied.
-async fn fresh_store(postgres: Option<&TestDatabase>) -> AnyStore {
+async fn fresh_store(postgres: Option<&TestDatabase>) -> SqlStore {
     match postgres {
-        None => SqliteStore::in_memory().await.unwrap().into(),
+        None => SqlStore::sqlite_in_memory().await.unwrap(),
         Some(db) => {
             db.reset().await.unwrap();
             let settings = PoolSettings {
                 max_connections: 2,
                 ..PoolSettings::default()
             };
-            PgStore::connect(&db.url, settings).await.unwrap().into()
+            SqlStore::postgres(&db.url, settings).await.unwrap()
         }
     }
 }
 
-async fn setup(postgres: Option<&TestDatabase>) -> Services<AnyStore> {
+async fn setup(postgres: Option<&TestDatabase>) -> Services<SqlStore> {
     let store = fresh_store(postgres).await;
     let clock = Arc::new(FixedClock::new(
         Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap(),

@@ -19,11 +19,12 @@ use std::time::{Duration, Instant};
 
 use async_graphql::{EmptySubscription, ID, Object, Schema, SimpleObject};
 use serde::Deserialize;
-use tillval_engine::demo::{demo, load_demo};
 use tillval_engine::rules::RuleSet;
-use tillval_engine::service::{Services, SystemClock};
-use tillval_engine::store::SqliteStore;
 use tillval_graphql::auth::{Auth, Role};
+use tillval_services::demo::{demo, load_demo};
+use tillval_services::service::{Services, SystemClock};
+use tillval_services::store::PoolSettings;
+use tillval_store::SqlStore;
 
 type AnyError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -246,7 +247,7 @@ fn tillval_binary() -> Result<PathBuf, AnyError> {
 /// The demo landlord plus one apartment and tenant per connection (for `cartLinesAdd`, so that
 /// connections do not share a cart), in the SQLite file the server will open.
 async fn prepare_database(path: &Path, connections: usize) -> Result<(), AnyError> {
-    let store = SqliteStore::open(path.to_str().ok_or("path")?).await?;
+    let store = SqlStore::sqlite(path.to_str().ok_or("path")?, PoolSettings::default()).await?;
     let services = Services::new(store, RuleSet::shipped()?, Arc::new(SystemClock));
     load_demo(&services, &demo(chrono::Utc::now().date_naive())?).await?;
     tillval_benches::demo_apartments(&services, "load", connections, None).await?;

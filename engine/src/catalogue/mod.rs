@@ -1,6 +1,5 @@
 //! The catalogue: sources, the catalogue prepared for a rule set, and the cache in front.
 
-mod admin;
 mod cache;
 mod prepared;
 mod source;

@@ -31,8 +31,9 @@ impl ReasonCode {
         }
     }
 
-    /// A code of the engine's own ([`engine_codes`]); a unit test holds them well formed.
-    pub(crate) fn engine(code: &'static str) -> Self {
+    /// A code fixed in the program's text: the engine's own ([`engine_codes`], which a unit
+    /// test holds well formed) and the services' refusal codes (held by theirs).
+    pub fn engine(code: &'static str) -> Self {
         ReasonCode(Arc::from(code))
     }
 

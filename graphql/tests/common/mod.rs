@@ -12,10 +12,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
-use tillval_engine::service::Services;
-use tillval_engine::store::AnyStore;
 use tillval_graphql::auth::{Auth, Role};
 use tillval_graphql::{App, AppConfig};
+use tillval_services::service::Services;
+use tillval_store::SqlStore;
 
 pub const SECRET: &[u8] = b"a-test-secret-that-is-long-enough-for-hs256";
 
@@ -23,7 +23,7 @@ pub struct TestServer {
     pub address: SocketAddr,
     pub auth: Arc<Auth>,
     pub client: reqwest::Client,
-    pub services: Services<AnyStore>,
+    pub services: Services<SqlStore>,
     _dir: tempfile::TempDir,
     _task: tokio::task::JoinHandle<()>,
 }

@@ -1,12 +1,12 @@
 //! The ledger service, for staff: debts (S3) and fees with payments (S5). In production these
 //! facts come from the landlord's rental system; here the store keeps them.
 
-use crate::model::{Currency, Money, TenantId};
 use crate::service::{ServiceError, Services};
 use crate::store::{Fee, Store, StoreError};
+use tillval_engine::model::{Currency, Money, TenantId};
 
 fn amount(minor: i64, currency: Currency) -> Result<Money, ServiceError> {
-    Money::from_minor(minor, currency).map_err(ServiceError::invalid("amount"))
+    Money::from_minor(minor, currency).map_err(ServiceError::invalid(crate::Input::Amount))
 }
 
 impl<S: Store> Services<S> {
@@ -21,7 +21,7 @@ impl<S: Store> Services<S> {
         self.store
             .tenant(tenant)
             .await?
-            .ok_or(ServiceError::NotFound(crate::model::Entity::Tenant))?;
+            .ok_or(ServiceError::NotFound(crate::entity::Entity::Tenant))?;
         Ok(self.store.set_debt(tenant, debt, self.clock.now()).await?)
     }
 
@@ -39,7 +39,7 @@ impl<S: Store> Services<S> {
         let paid = amount(minor, currency)?;
         if paid.is_zero() {
             return Err(ServiceError::InvalidInput {
-                field: "amount",
+                field: crate::Input::Amount,
                 message: "a payment is more than 0".into(),
             });
         }
@@ -48,7 +48,7 @@ impl<S: Store> Services<S> {
                 if paid.currency() != remaining.currency() =>
             {
                 Err(ServiceError::InvalidInput {
-                    field: "currency",
+                    field: crate::Input::Currency,
                     message: format!(
                         "the fee is in {}, not {}",
                         remaining.currency(),
@@ -57,7 +57,7 @@ impl<S: Store> Services<S> {
                 })
             }
             Err(StoreError::Overpayment { remaining, .. }) => Err(ServiceError::InvalidInput {
-                field: "amount",
+                field: crate::Input::Amount,
                 message: format!("more than the {remaining} that remains"),
             }),
             other => Ok(other?),

@@ -7,8 +7,8 @@ use std::fmt;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::checkout::CheckoutDetails;
-use crate::model::{
+use crate::order::CheckoutDetails;
+use tillval_engine::model::{
     CategoryId, LockKey, Money, OptionId, Quantity, RentalObjectId, SpaceId, TenantId,
 };
 
@@ -271,102 +271,3 @@ mod tests {
         }
     }
 }
-
-mod service {
-    use super::{Actor, Case, CaseNumber, CasePage, CaseStatus};
-    use crate::model::TenantId;
-    use crate::service::{CaseEvent, ServiceError, Services};
-    use crate::store::Store;
-
-    /// The most cases one page holds.
-    pub const MAX_PAGE: u32 = 100;
-
-    impl<S: Store> Services<S> {
-        /// The tenant's cases, newest first, `first` at a time after the cursor `after` (S15).
-        pub async fn cases(
-            &self,
-            tenant: &TenantId,
-            status: Option<CaseStatus>,
-            after: Option<i64>,
-            first: i64,
-        ) -> Result<CasePage, ServiceError> {
-            let first = u32::try_from(first)
-                .ok()
-                .filter(|f| (1..=MAX_PAGE).contains(f))
-                .ok_or(ServiceError::InvalidInput {
-                    field: "first",
-                    message: format!("1 to {MAX_PAGE}"),
-                })?;
-            Ok(self.store.cases(tenant, status, after, first).await?)
-        }
-
-        /// One of the tenant's cases (S16); another tenant's is "not found".
-        pub async fn case(
-            &self,
-            tenant: &TenantId,
-            number: &CaseNumber,
-        ) -> Result<Case, ServiceError> {
-            match self.store.case(number).await? {
-                Some(case) if &case.tenant == tenant => Ok(case),
-                _ => Err(ServiceError::NotFound(crate::model::Entity::Case)),
-            }
-        }
-
-        /// Any case, for staff.
-        pub async fn case_for_staff(&self, number: &CaseNumber) -> Result<Case, ServiceError> {
-            self.store
-                .case(number)
-                .await?
-                .ok_or(ServiceError::NotFound(crate::model::Entity::Case))
-        }
-
-        /// The tenant cancels their case, while SUBMITTED or UNDER_REVIEW.
-        pub async fn case_cancel(
-            &self,
-            tenant: &TenantId,
-            number: &CaseNumber,
-        ) -> Result<Case, ServiceError> {
-            let case = self.case(tenant, number).await?;
-            self.move_case(case, CaseStatus::Cancelled, Actor::Tenant)
-                .await
-        }
-
-        /// Staff move a case along the lifecycle.
-        pub async fn case_transition(
-            &self,
-            number: &CaseNumber,
-            to: CaseStatus,
-        ) -> Result<Case, ServiceError> {
-            let case = self.case_for_staff(number).await?;
-            self.move_case(case, to, Actor::Staff).await
-        }
-
-        async fn move_case(
-            &self,
-            case: Case,
-            to: CaseStatus,
-            actor: Actor,
-        ) -> Result<Case, ServiceError> {
-            if !case.status.may_move_to(to, actor) {
-                return Err(ServiceError::IllegalTransition {
-                    from: case.status,
-                    to,
-                });
-            }
-            let at = self.clock.now();
-            let moved = self
-                .store
-                .transition(&case.number, case.status, to, actor, at)
-                .await?;
-            self.publish(CaseEvent {
-                tenant: moved.tenant.clone(),
-                number: moved.number.clone(),
-                status: to,
-                at,
-            });
-            Ok(moved)
-        }
-    }
-}
-
-pub use service::MAX_PAGE;

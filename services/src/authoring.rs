@@ -2,12 +2,12 @@
 //! release, and the log of refusals. A set is checked exactly as `tillval rules check` checks
 //! it before it goes live; the swap is atomic, so requests in flight finish on the old set.
 
-use crate::model::{OptionId, RentalObjectId, TenantFacts, TenantId};
-use crate::rules::Reason;
-use crate::rules::check::{CheckReport, Problem, check};
-use crate::rules::{RuleSet, RuleSetSource, SandboxLimits};
 use crate::service::{ServiceError, Services};
 use crate::store::{DecisionRecord, Store, StoredRuleSet};
+use tillval_engine::model::{OptionId, RentalObjectId, TenantFacts, TenantId};
+use tillval_engine::rules::Reason;
+use tillval_engine::rules::check::{CheckReport, Problem, check};
+use tillval_engine::rules::{RuleSet, RuleSetSource, SandboxLimits};
 
 /// Fuzz cases run before a publish: enough to catch a broken invariant, cheap enough to wait for.
 pub const PUBLISH_FUZZ_CASES: u32 = 64;
@@ -17,7 +17,7 @@ const MEASURE_BATCH: u32 = 200;
 
 impl<S: Store> Services<S> {
     /// The checks of `rules check`, without changing anything. They run on the rule pool and
-    /// are bounded in operations ([`crate::rules::check::MAX_CHECK_OPERATIONS`]).
+    /// are bounded in operations ([`tillval_engine::rules::check::MAX_CHECK_OPERATIONS`]).
     pub async fn rule_set_validate(
         &self,
         source: &RuleSetSource,
@@ -37,10 +37,10 @@ impl<S: Store> Services<S> {
         use std::collections::HashMap;
         use std::sync::Arc;
 
-        use crate::catalogue::PreparedCatalogue;
-        use crate::rules::check::rule_error_problem;
+        use tillval_engine::catalogue::PreparedCatalogue;
+        use tillval_engine::rules::check::rule_error_problem;
 
-        let mut prepared: HashMap<crate::model::PropertyId, Arc<PreparedCatalogue>> =
+        let mut prepared: HashMap<tillval_engine::model::PropertyId, Arc<PreparedCatalogue>> =
             HashMap::new();
         let mut after = None;
         let today = self.clock.today();
@@ -79,7 +79,7 @@ impl<S: Store> Services<S> {
                 .off_workers(move || {
                     let mut problems = Vec::new();
                     for (tenant, catalogue, snapshot) in &inputs {
-                        let view = crate::availability::catalogue_view(
+                        let view = tillval_engine::availability::catalogue_view(
                             &rules,
                             catalogue,
                             &snapshot.facts,
@@ -151,7 +151,7 @@ impl<S: Store> Services<S> {
             .store
             .rule_set_source(version)
             .await?
-            .ok_or(ServiceError::NotFound(crate::model::Entity::RuleSet))?;
+            .ok_or(ServiceError::NotFound(crate::entity::Entity::RuleSet))?;
         let rules = accepted(check(&source, SandboxLimits::default(), 0))?;
         let stored = self
             .store
@@ -180,7 +180,7 @@ impl<S: Store> Services<S> {
             return sets
                 .into_iter()
                 .find(|s| s.version == version)
-                .ok_or(ServiceError::NotFound(crate::model::Entity::RuleSet));
+                .ok_or(ServiceError::NotFound(crate::entity::Entity::RuleSet));
         }
         self.rule_set_publish(initial, "system").await
     }
@@ -191,7 +191,7 @@ impl<S: Store> Services<S> {
         retention: std::time::Duration,
     ) -> Result<u64, ServiceError> {
         let too_long = || ServiceError::InvalidInput {
-            field: "retention",
+            field: crate::Input::Retention,
             message: "too long".into(),
         };
         let retention = chrono::Duration::from_std(retention).map_err(|_| too_long())?;
@@ -214,7 +214,7 @@ impl<S: Store> Services<S> {
             .ok()
             .filter(|f| (1..=100).contains(f))
             .ok_or(ServiceError::InvalidInput {
-                field: "first",
+                field: crate::Input::First,
                 message: "1 to 100".into(),
             })?;
         Ok(self.store.decisions(tenant, after, first).await?)

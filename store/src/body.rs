@@ -1,159 +1,102 @@
-//! The store on SQLite: one file, WAL, foreign keys on, `synchronous = FULL` (a committed
-//! order survives a power cut), a busy timeout, and `BEGIN IMMEDIATE` for every write so that
-//! two writers never deadlock upgrading a read lock.
+// The store's body, written once for both databases. `sqlite.rs` and `postgres.rs` each include
+// it in a module of their own after naming `Db` (sqlx's database) and `D` (the dialect: how a
+// write transaction begins, row locks, case numbers, notifications), so it is compiled once
+// per database with every type concrete. Why not generic code over `sqlx::Database`: the
+// bounds (executors for `&mut Connection`, encode and decode for every column type, `Send`
+// futures) would outweigh the body; sqlx's `Any` driver has no chrono types and no LISTEN.
+//
+// The SQL is written once: `$1`-style parameters (both databases read them), `CAST` where a
+// type must be named, and nothing else of one database's own but what `D` supplies.
 
-use crate::model::Entity;
 use std::collections::HashMap;
-use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqliteConnection, SqlitePool};
 
-use super::rows::{
-    SnapshotRow, StoreRow, actor_text, assemble_leased_snapshot, assemble_snapshot, cart_line_from,
-    case_from, case_line_from, category_from, decision_from, details_row, fee_from, history_from,
-    option_from, picture_from, rental_object_from, space_from, stored_rule_set_from, tenant_from,
-    terms_from,
-};
-use super::{
-    Fee, PoolSettings, Snapshot, Store, StoreError, StoredCart, SubmitOutcome, SubmitPlan,
-    TenantRecord,
-};
-use crate::cases::{Actor, Case, CaseNumber, CasePage, CaseStatus};
-use crate::checkout::{CheckoutDetails, IdempotencyKey, Terms};
-use crate::model::{
+use crate::SqlError;
+use crate::dialect::Dialect;
+use crate::rows::*;
+use tillval_engine::model::{
     AddOnOption, Cart, CartLine, Catalogue, CatalogueRecord, Currency, LockKey, Money, OptionId,
     Picture, PropertyId, Quantity, RentalObject, RentalObjectId, TenantId, Unit,
 };
+use tillval_services::Entity;
+use tillval_services::case::{Actor, Case, CaseNumber, CasePage, CaseStatus};
+use tillval_services::order::{CheckoutDetails, IdempotencyKey, Terms};
+use tillval_services::store::{
+    DecisionRecord, Fee, Snapshot, StoreChange, StoreError, StoredCart, StoredRuleSet,
+    SubmitOutcome, SubmitPlan, TenantRecord,
+};
 
+type Conn = <Db as sqlx::Database>::Connection;
+
+/// The store on one database.
 #[derive(Debug, Clone)]
-pub struct SqliteStore {
-    pool: SqlitePool,
+pub(crate) struct Body {
+    pub(crate) pool: sqlx::Pool<Db>,
+    pub(crate) dialect: D,
+    /// [`LEASED_OBJECT_SQL`] then [`SNAPSHOT_SQL`], joined once.
+    leased_snapshot_sql: Arc<str>,
 }
+
+/// Everything one decision reads, as rows of (kind, three texts, three numbers): one
+/// statement, so one consistent snapshot without a transaction, and one round trip instead of
+/// a dozen (that hop, not the SQL, is the cost). $1 is the tenant, $2 the rental object. The
+/// first SELECT names and types the columns for the whole union.
+const SNAPSHOT_SQL: &str = "SELECT 'enabled' AS kind, CAST(NULL AS TEXT) AS t1, CAST(NULL AS TEXT) AS t2, \
+        CAST(NULL AS TEXT) AS t3, \
+        (SELECT CAST(CASE WHEN s.ordering_enabled AND t.ordering_enabled THEN 1 ELSE 0 END AS BIGINT) \
+         FROM landlord_settings s, tenants t WHERE s.id = 1 AND t.id = $1) AS n1, \
+        CAST(NULL AS BIGINT) AS n2, CAST(NULL AS BIGINT) AS n3 \
+ UNION ALL SELECT 'currency', c.currency, NULL, NULL, NULL, NULL, NULL FROM catalogues c \
+        JOIN rental_objects o ON o.property_id = c.property_id WHERE o.id = $2 \
+ UNION ALL SELECT 'debt', currency, NULL, NULL, amount, NULL, NULL FROM ledger_debts WHERE tenant_id = $1 \
+ UNION ALL SELECT 'ongoing', l.lock_key, c.number, NULL, NULL, NULL, NULL FROM order_locks l \
+        JOIN cases c ON c.id = l.case_id WHERE l.rental_object_id = $2 \
+ UNION ALL SELECT 'unpaid', currency, lock_keys, NULL, amount - paid, NULL, NULL FROM ledger_fees \
+        WHERE rental_object_id = $2 AND tenant_id = $1 AND paid < amount \
+ UNION ALL SELECT 'active', l.currency, NULL, NULL, l.monthly_price, l.quantity, NULL FROM case_lines l \
+        JOIN cases c ON c.id = l.case_id \
+        WHERE c.rental_object_id = $2 AND c.status NOT IN ('REJECTED', 'CANCELLED') \
+ UNION ALL SELECT 'co_tenant', tenant_id, NULL, NULL, NULL, NULL, NULL FROM leases \
+        WHERE rental_object_id = $2 AND tenant_id <> $1 \
+ UNION ALL SELECT 'line', option_id, NULL, NULL, quantity, seq, NULL FROM cart_lines \
+        WHERE tenant_id = $1 AND rental_object_id = $2 \
+ UNION ALL SELECT 'details', contact_phone, CAST(preferred_date AS TEXT), message, NULL, NULL, NULL \
+        FROM carts WHERE tenant_id = $1 AND rental_object_id = $2";
+
+/// The apartment and its spaces, only if the tenant leases it; goes before [`SNAPSHOT_SQL`].
+const LEASED_OBJECT_SQL: &str = "SELECT 'object' AS kind, o.id AS t1, o.property_id AS t2, o.address AS t3, \
+        CAST(o.building_year AS BIGINT) AS n1, o.rooms AS n2, o.area_sqm AS n3 \
+        FROM leases l JOIN rental_objects o ON o.id = l.rental_object_id \
+        WHERE l.tenant_id = $1 AND l.rental_object_id = $2 \
+ UNION ALL SELECT 'space', s.space_id, s.name, NULL, s.position, NULL, NULL \
+        FROM leases l JOIN spaces s ON s.rental_object_id = l.rental_object_id \
+        WHERE l.tenant_id = $1 AND l.rental_object_id = $2";
 
 fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
 }
 
-/// Everything one decision reads, as rows of (kind, three texts, three numbers): one
-/// statement, so one consistent snapshot without a transaction, and one round trip to sqlx's
-/// connection thread instead of a dozen (that hop, not the SQL, is the cost). ?1 is the
-/// tenant, ?2 the rental object.
-const SNAPSHOT_SQL: &str = "SELECT 'enabled' AS kind, NULL AS t1, NULL AS t2, NULL AS t3, \
-        (SELECT s.ordering_enabled AND t.ordering_enabled FROM landlord_settings s, tenants t \
-         WHERE s.id = 1 AND t.id = ?1) AS n1, NULL AS n2, NULL AS n3 \
- UNION ALL SELECT 'currency', c.currency, NULL, NULL, NULL, NULL, NULL FROM catalogues c \
-        JOIN rental_objects o ON o.property_id = c.property_id WHERE o.id = ?2 \
- UNION ALL SELECT 'debt', currency, NULL, NULL, amount, NULL, NULL FROM ledger_debts WHERE tenant_id = ?1 \
- UNION ALL SELECT 'ongoing', l.lock_key, c.number, NULL, NULL, NULL, NULL FROM order_locks l \
-        JOIN cases c ON c.id = l.case_id WHERE l.rental_object_id = ?2 \
- UNION ALL SELECT 'unpaid', currency, lock_keys, NULL, amount - paid, NULL, NULL FROM ledger_fees \
-        WHERE rental_object_id = ?2 AND tenant_id = ?1 AND paid < amount \
- UNION ALL SELECT 'active', l.currency, NULL, NULL, l.monthly_price, l.quantity, NULL FROM case_lines l \
-        JOIN cases c ON c.id = l.case_id \
-        WHERE c.rental_object_id = ?2 AND c.status NOT IN ('REJECTED', 'CANCELLED') \
- UNION ALL SELECT 'co_tenant', tenant_id, NULL, NULL, NULL, NULL, NULL FROM leases \
-        WHERE rental_object_id = ?2 AND tenant_id != ?1 \
- UNION ALL SELECT 'line', option_id, NULL, NULL, quantity, seq, NULL FROM cart_lines \
-        WHERE tenant_id = ?1 AND rental_object_id = ?2 \
- UNION ALL SELECT 'details', contact_phone, preferred_date, message, NULL, NULL, NULL FROM carts \
-        WHERE tenant_id = ?1 AND rental_object_id = ?2";
-
-/// The apartment and its spaces, only if the tenant leases it; goes before [`SNAPSHOT_SQL`].
-const LEASED_OBJECT_SQL: &str = "SELECT 'object', o.id, o.property_id, o.address, o.building_year, o.rooms, o.area_sqm \
-        FROM leases l JOIN rental_objects o ON o.id = l.rental_object_id \
-        WHERE l.tenant_id = ?1 AND l.rental_object_id = ?2 \
- UNION ALL SELECT 'space', s.space_id, s.name, NULL, s.position, NULL, NULL \
-        FROM leases l JOIN spaces s ON s.rental_object_id = l.rental_object_id \
-        WHERE l.tenant_id = ?1 AND l.rental_object_id = ?2";
-
-impl SqliteStore {
-    /// Opens (creating if need be) the database at `url` (`sqlite://tillval.db`, or a path) and
-    /// brings its schema up to date.
-    pub async fn open(url: &str) -> Result<SqliteStore, StoreError> {
-        SqliteStore::open_with(url, PoolSettings::default()).await
+impl Body {
+    pub(crate) fn new(pool: sqlx::Pool<Db>, dialect: D) -> Body {
+        Body {
+            pool,
+            dialect,
+            leased_snapshot_sql: format!("{LEASED_OBJECT_SQL} UNION ALL {SNAPSHOT_SQL}").into(),
+        }
     }
 
-    /// [`SqliteStore::open`] with the pool's size and wait.
-    pub async fn open_with(url: &str, settings: PoolSettings) -> Result<SqliteStore, StoreError> {
-        let options = if url.starts_with("sqlite:") {
-            SqliteConnectOptions::from_str(url)?
-        } else {
-            SqliteConnectOptions::new().filename(url)
-        };
-        let options = options
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(settings.max_connections)
-            .acquire_timeout(settings.acquire_timeout)
-            .connect_with(options)
-            .await?;
-        sqlx::migrate!("./migrations/sqlite")
-            .run(&pool)
-            .await
-            .map_err(|e| StoreError::Database(e.to_string()))?;
-        Ok(SqliteStore { pool })
-    }
-
-    /// A private in-memory database, for tests: one connection, gone when closed.
-    pub async fn in_memory() -> Result<SqliteStore, StoreError> {
-        let options = SqliteConnectOptions::from_str("sqlite::memory:")?.foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .connect_with(options)
-            .await?;
-        sqlx::migrate!("./migrations/sqlite")
-            .run(&pool)
-            .await
-            .map_err(|e| StoreError::Database(e.to_string()))?;
-        Ok(SqliteStore { pool })
-    }
-
-    async fn snapshot_rows(
-        &self,
-        sql: &str,
-        tenant: &TenantId,
-        object: &RentalObjectId,
-    ) -> Result<Vec<SnapshotRow>, StoreError> {
-        sqlx::query(sql)
-            .bind(tenant.as_str())
-            .bind(object.as_str())
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|row| {
-                Ok(SnapshotRow {
-                    kind: row.try_get(0)?,
-                    t1: row.try_get(1)?,
-                    t2: row.try_get(2)?,
-                    t3: row.try_get(3)?,
-                    n1: row.try_get(4)?,
-                    n2: row.try_get(5)?,
-                    n3: row.try_get(6)?,
-                })
-            })
-            .collect()
-    }
-
-    /// Closes every connection; waits for them to finish.
-    pub async fn close(&self) {
+    pub(crate) async fn close(&self) {
         self.pool.close().await;
     }
 
     async fn load_rental_object(
-        conn: &mut SqliteConnection,
+        conn: &mut Conn,
         id: &str,
-    ) -> Result<Option<RentalObject>, StoreError> {
-        let Some(row) = sqlx::query(
-            "SELECT id, property_id, address, building_year, rooms, area_sqm FROM rental_objects WHERE id = ?",
+    ) -> Result<Option<RentalObject>, SqlError> {
+        let Some(row) = sqlx::query_as::<_, RentalObjectRow>(
+            "SELECT id, property_id, address, building_year, rooms, area_sqm FROM rental_objects WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&mut *conn)
@@ -161,41 +104,59 @@ impl SqliteStore {
         else {
             return Ok(None);
         };
-        let spaces = sqlx::query(
-            "SELECT space_id, name FROM spaces WHERE rental_object_id = ? ORDER BY position",
+        let spaces = sqlx::query_as::<_, SpaceRow>(
+            "SELECT space_id, name FROM spaces WHERE rental_object_id = $1 ORDER BY position",
         )
         .bind(id)
         .fetch_all(&mut *conn)
         .await?
-        .iter()
-        .map(|s| space_from(s, 0))
+        .into_iter()
+        .map(space_from)
         .collect::<Result<Vec<_>, StoreError>>()?;
-        Ok(Some(rental_object_from(&row, spaces)?))
+        Ok(Some(rental_object_from(row, spaces)?))
+    }
+
+    /// Locks the cart row (if there is one) until the transaction ends: every write to a cart
+    /// and every submit of it takes this lock first, so they run one at a time per cart.
+    async fn lock_cart(
+        conn: &mut Conn,
+        tenant: &TenantId,
+        object: &RentalObjectId,
+    ) -> Result<(), SqlError> {
+        sqlx::query(&format!(
+            "SELECT 1 FROM carts WHERE tenant_id = $1 AND rental_object_id = $2{}",
+            D::FOR_UPDATE
+        ))
+        .bind(tenant.as_str())
+        .bind(object.as_str())
+        .fetch_optional(&mut *conn)
+        .await?;
+        Ok(())
     }
 
     async fn load_cart(
-        conn: &mut SqliteConnection,
+        conn: &mut Conn,
         tenant: &TenantId,
         object: &RentalObjectId,
-    ) -> Result<StoredCart, StoreError> {
-        let lines = sqlx::query(
-            "SELECT option_id, quantity FROM cart_lines WHERE tenant_id = ? AND rental_object_id = ? ORDER BY seq",
+    ) -> Result<StoredCart, SqlError> {
+        let lines = sqlx::query_as::<_, CartLineRow>(
+            "SELECT option_id, quantity FROM cart_lines WHERE tenant_id = $1 AND rental_object_id = $2 ORDER BY seq",
         )
         .bind(tenant.as_str())
         .bind(object.as_str())
         .fetch_all(&mut *conn)
         .await?
-        .iter()
+        .into_iter()
         .map(cart_line_from)
         .collect::<Result<Vec<_>, StoreError>>()?;
-        let details = sqlx::query(
-            "SELECT contact_phone, preferred_date, message FROM carts WHERE tenant_id = ? AND rental_object_id = ?",
+        let details = sqlx::query_as::<_, DetailsRow>(
+            "SELECT contact_phone, preferred_date, message FROM carts WHERE tenant_id = $1 AND rental_object_id = $2",
         )
         .bind(tenant.as_str())
         .bind(object.as_str())
         .fetch_optional(&mut *conn)
         .await?
-        .map(|r| details_row(&r))
+        .map(details_row)
         .transpose()?
         .unwrap_or_default();
         Ok(StoredCart {
@@ -204,10 +165,10 @@ impl SqliteStore {
         })
     }
 
-    async fn load_case(conn: &mut SqliteConnection, id: i64) -> Result<Option<Case>, StoreError> {
-        let Some(row) = sqlx::query(
+    async fn load_case(conn: &mut Conn, id: i64) -> Result<Option<Case>, SqlError> {
+        let Some(row) = sqlx::query_as::<_, CaseRow>(
             "SELECT id, number, tenant_id, rental_object_id, status, terms_version, contact_phone, preferred_date, \
-             message, created_at, updated_at FROM cases WHERE id = ?",
+             message, created_at, updated_at FROM cases WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&mut *conn)
@@ -215,52 +176,52 @@ impl SqliteStore {
         else {
             return Ok(None);
         };
-        let lines = sqlx::query(
+        let lines = sqlx::query_as::<_, CaseLineRow>(
             "SELECT option_id, option_name, category_id, space_id, lock_keys, quantity, monthly_price, one_time_fee, \
-             currency FROM case_lines WHERE case_id = ? ORDER BY seq",
+             currency FROM case_lines WHERE case_id = $1 ORDER BY seq",
         )
         .bind(id)
         .fetch_all(&mut *conn)
         .await?
-        .iter()
+        .into_iter()
         .map(case_line_from)
         .collect::<Result<Vec<_>, StoreError>>()?;
-        let history = sqlx::query(
-            "SELECT status, actor, at FROM case_history WHERE case_id = ? ORDER BY seq",
+        let history = sqlx::query_as::<_, HistoryRow>(
+            "SELECT status, actor, at FROM case_history WHERE case_id = $1 ORDER BY seq",
         )
         .bind(id)
         .fetch_all(&mut *conn)
         .await?
-        .iter()
+        .into_iter()
         .map(history_from)
         .collect::<Result<Vec<_>, StoreError>>()?;
-        Ok(Some(case_from(&row, lines, history)?))
+        Ok(Some(case_from(row, lines, history)?))
     }
 
-    async fn load_fee(conn: &mut SqliteConnection, id: i64) -> Result<Option<Fee>, StoreError> {
-        let row = sqlx::query(
+    async fn load_fee(conn: &mut Conn, id: i64) -> Result<Option<Fee>, SqlError> {
+        let row = sqlx::query_as::<_, FeeRow>(
             "SELECT f.id, f.tenant_id, f.rental_object_id, c.number, f.option_id, f.lock_keys, f.amount, f.paid, \
-             f.currency FROM ledger_fees f JOIN cases c ON c.id = f.case_id WHERE f.id = ?",
+             f.currency FROM ledger_fees f JOIN cases c ON c.id = f.case_id WHERE f.id = $1",
         )
         .bind(id)
         .fetch_optional(&mut *conn)
         .await?;
-        row.map(|r| fee_from(&r)).transpose()
+        Ok(row.map(fee_from).transpose()?)
     }
 }
 
 async fn insert_option(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     property: &str,
     option: &AddOnOption,
-) -> Result<(), StoreError> {
+) -> Result<(), SqlError> {
     let (kind, max) = match option.unit() {
         Unit::Piece { max } => ("piece", max.get()),
         Unit::Single => ("single", 1),
     };
     sqlx::query(
         "INSERT INTO options (property_id, id, category_id, space_id, name, description, monthly_price, \
-         one_time_fee, currency, unit_kind, unit_max, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         one_time_fee, currency, unit_kind, unit_max, position) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(property)
     .bind(option.id().as_str())
@@ -278,7 +239,7 @@ async fn insert_option(
     .await?;
     for (seq, picture) in option.pictures().iter().enumerate() {
         sqlx::query(
-            "INSERT INTO option_pictures (property_id, option_id, seq, thumbnail, large, alt) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO option_pictures (property_id, option_id, seq, thumbnail, large, alt) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(property)
         .bind(option.id().as_str())
@@ -293,13 +254,13 @@ async fn insert_option(
 }
 
 async fn activate(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     version: i64,
     by: &str,
     at: DateTime<Utc>,
-) -> Result<(), StoreError> {
+) -> Result<(), SqlError> {
     sqlx::query(
-        "INSERT INTO active_rule_set (id, version, activated_by, activated_at) VALUES (1, ?, ?, ?) \
+        "INSERT INTO active_rule_set (id, version, activated_by, activated_at) VALUES (1, $1, $2, $3) \
          ON CONFLICT (id) DO UPDATE SET version = excluded.version, activated_by = excluded.activated_by, \
          activated_at = excluded.activated_at",
     )
@@ -311,29 +272,27 @@ async fn activate(
     Ok(())
 }
 
-async fn stored_rule_set(
-    conn: &mut SqliteConnection,
-    version: i64,
-) -> Result<Option<super::StoredRuleSet>, StoreError> {
-    let row = sqlx::query(
+async fn stored_rule_set(conn: &mut Conn, version: i64) -> Result<Option<StoredRuleSet>, SqlError> {
+    let row = sqlx::query_as::<_, StoredRuleSetRow>(
         "SELECT r.version, r.name, r.manifest_version, r.published_by, r.published_at, \
-         (SELECT a.version FROM active_rule_set a WHERE a.id = 1) = r.version FROM rule_sets r WHERE r.version = ?",
+         (SELECT a.version FROM active_rule_set a WHERE a.id = 1) = r.version AS active \
+         FROM rule_sets r WHERE r.version = $1",
     )
     .bind(version)
     .fetch_optional(&mut *conn)
     .await?;
-    row.map(|r| stored_rule_set_from(&r)).transpose()
+    Ok(row.map(stored_rule_set_from).transpose()?)
 }
 
-impl super::Ledger for SqliteStore {
-    async fn set_debt(
+impl Body {
+    pub(crate) async fn set_debt(
         &self,
         tenant: &TenantId,
         debt: Money,
         at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), SqlError> {
         sqlx::query(
-            "INSERT INTO ledger_debts (tenant_id, amount, currency, updated_at) VALUES (?, ?, ?, ?) \
+            "INSERT INTO ledger_debts (tenant_id, amount, currency, updated_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (tenant_id) DO UPDATE SET amount = excluded.amount, currency = excluded.currency, \
              updated_at = excluded.updated_at",
         )
@@ -346,42 +305,50 @@ impl super::Ledger for SqliteStore {
         Ok(())
     }
 
-    async fn fees(&self, tenant: &TenantId) -> Result<Vec<Fee>, StoreError> {
-        sqlx::query(
+    pub(crate) async fn fees(&self, tenant: &TenantId) -> Result<Vec<Fee>, SqlError> {
+        Ok(sqlx::query_as::<_, FeeRow>(
             "SELECT f.id, f.tenant_id, f.rental_object_id, c.number, f.option_id, f.lock_keys, f.amount, f.paid, \
-             f.currency FROM ledger_fees f JOIN cases c ON c.id = f.case_id WHERE f.tenant_id = ? ORDER BY f.id",
+             f.currency FROM ledger_fees f JOIN cases c ON c.id = f.case_id WHERE f.tenant_id = $1 ORDER BY f.id",
         )
         .bind(tenant.as_str())
         .fetch_all(&self.pool)
         .await?
-        .iter()
+        .into_iter()
         .map(fee_from)
-        .collect()
+        .collect::<Result<_, _>>()?)
     }
 
-    async fn record_payment(
+    pub(crate) async fn record_payment(
         &self,
         fee: i64,
         amount: Money,
         at: DateTime<Utc>,
-    ) -> Result<Fee, StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+    ) -> Result<Fee, SqlError> {
+        let mut tx = D::begin_write(&self.pool).await?;
+        // The fee row stays locked until commit, so two payments cannot both fit in what remains.
+        sqlx::query(&format!(
+            "SELECT id FROM ledger_fees WHERE id = $1{}",
+            D::FOR_UPDATE
+        ))
+        .bind(fee)
+        .fetch_optional(&mut *tx)
+        .await?;
         let current = Self::load_fee(&mut tx, fee)
             .await?
             .ok_or(StoreError::NotFound(Entity::Fee))?;
         let remaining = current.remaining();
         if amount.currency() != remaining.currency() || amount.minor() > remaining.minor() {
-            return Err(StoreError::Overpayment {
+            return Err(SqlError::Store(StoreError::Overpayment {
                 paid: amount,
                 remaining,
-            });
+            }));
         }
-        sqlx::query("UPDATE ledger_fees SET paid = paid + ? WHERE id = ?")
+        sqlx::query("UPDATE ledger_fees SET paid = paid + $1 WHERE id = $2")
             .bind(amount.minor())
             .bind(fee)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("INSERT INTO ledger_payments (fee_id, amount, at) VALUES (?, ?, ?)")
+        sqlx::query("INSERT INTO ledger_payments (fee_id, amount, at) VALUES ($1, $2, $3)")
             .bind(fee)
             .bind(amount.minor())
             .bind(at)
@@ -395,19 +362,24 @@ impl super::Ledger for SqliteStore {
     }
 }
 
-impl Store for SqliteStore {
-    async fn tenant(&self, tenant: &TenantId) -> Result<Option<TenantRecord>, StoreError> {
-        let row = sqlx::query("SELECT id, name, ordering_enabled FROM tenants WHERE id = ?")
-            .bind(tenant.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| tenant_from(&r)).transpose()
+impl Body {
+    pub(crate) async fn tenant(&self, tenant: &TenantId) -> Result<Option<TenantRecord>, SqlError> {
+        let row = sqlx::query_as::<_, TenantRow>(
+            "SELECT id, name, ordering_enabled FROM tenants WHERE id = $1",
+        )
+        .bind(tenant.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(tenant_from).transpose()?)
     }
 
-    async fn rental_objects(&self, tenant: &TenantId) -> Result<Vec<RentalObject>, StoreError> {
+    pub(crate) async fn rental_objects(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Vec<RentalObject>, SqlError> {
         let mut conn = self.pool.acquire().await?;
         let ids: Vec<String> = sqlx::query_scalar(
-            "SELECT rental_object_id FROM leases WHERE tenant_id = ? ORDER BY rental_object_id",
+            "SELECT rental_object_id FROM leases WHERE tenant_id = $1 ORDER BY rental_object_id",
         )
         .bind(tenant.as_str())
         .fetch_all(&mut *conn)
@@ -421,62 +393,61 @@ impl Store for SqliteStore {
         Ok(objects)
     }
 
-    async fn leased_rental_object(
+    pub(crate) async fn leased_rental_object(
         &self,
         tenant: &TenantId,
         rental_object: &RentalObjectId,
-    ) -> Result<Option<Arc<RentalObject>>, StoreError> {
+    ) -> Result<Option<Arc<RentalObject>>, SqlError> {
         // The lease, the apartment and its spaces in one statement (one row per space).
-        let rows = sqlx::query(
-            "SELECT o.id, o.property_id, o.address, o.building_year, o.rooms, o.area_sqm, s.space_id, s.name \
+        let rows = sqlx::query_as::<_, LeasedObjectRow>(
+            "SELECT o.id, o.property_id, o.address, o.building_year, o.rooms, o.area_sqm, \
+             s.space_id, s.name AS space_name \
              FROM leases l JOIN rental_objects o ON o.id = l.rental_object_id \
              LEFT JOIN spaces s ON s.rental_object_id = o.id \
-             WHERE l.tenant_id = ? AND l.rental_object_id = ? ORDER BY s.position",
+             WHERE l.tenant_id = $1 AND l.rental_object_id = $2 ORDER BY s.position",
         )
         .bind(tenant.as_str())
         .bind(rental_object.as_str())
         .fetch_all(&self.pool)
         .await?;
-        let Some(first) = rows.first() else {
-            return Ok(None);
-        };
-        let mut spaces = Vec::with_capacity(rows.len());
-        for row in &rows {
-            // Without spaces, the LEFT JOIN gives one row of NULLs.
-            if row.text_opt(6)?.is_some() {
-                spaces.push(space_from(row, 6)?);
-            }
-        }
-        Ok(Some(Arc::new(rental_object_from(first, spaces)?)))
+        Ok(leased_object_from(rows)?.map(Arc::new))
     }
 
-    async fn leased_snapshot(
+    pub(crate) async fn leased_snapshot(
         &self,
         tenant: &TenantId,
         object: &RentalObjectId,
         today: NaiveDate,
-    ) -> Result<Option<Snapshot>, StoreError> {
-        let sql = format!("{LEASED_OBJECT_SQL} UNION ALL {SNAPSHOT_SQL}");
-        let rows = self.snapshot_rows(&sql, tenant, object).await?;
-        assemble_leased_snapshot(rows, tenant, today)
+    ) -> Result<Option<Snapshot>, SqlError> {
+        let rows = sqlx::query_as::<_, SnapshotRow>(&self.leased_snapshot_sql)
+            .bind(tenant.as_str())
+            .bind(object.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(assemble_leased_snapshot(rows, tenant, today)?)
     }
 
-    async fn snapshot(
+    pub(crate) async fn snapshot(
         &self,
         tenant: &TenantId,
         object: Arc<RentalObject>,
         today: NaiveDate,
-    ) -> Result<Snapshot, StoreError> {
-        let rows = self
-            .snapshot_rows(SNAPSHOT_SQL, tenant, object.id())
+    ) -> Result<Snapshot, SqlError> {
+        let rows = sqlx::query_as::<_, SnapshotRow>(SNAPSHOT_SQL)
+            .bind(tenant.as_str())
+            .bind(object.id().as_str())
+            .fetch_all(&self.pool)
             .await?;
-        assemble_snapshot(rows, tenant, object, today)
+        Ok(assemble_snapshot(rows, tenant, object, today)?)
     }
 
-    async fn catalogue(&self, property: &PropertyId) -> Result<Option<Catalogue>, StoreError> {
+    pub(crate) async fn catalogue(
+        &self,
+        property: &PropertyId,
+    ) -> Result<Option<Catalogue>, SqlError> {
         let mut tx = self.pool.begin().await?;
         let Some(currency) = sqlx::query_scalar::<_, String>(
-            "SELECT currency FROM catalogues WHERE property_id = ?",
+            "SELECT currency FROM catalogues WHERE property_id = $1",
         )
         .bind(property.as_str())
         .fetch_optional(&mut *tx)
@@ -484,33 +455,34 @@ impl Store for SqliteStore {
         else {
             return Ok(None);
         };
-        let categories =
-            sqlx::query("SELECT id, name, position FROM categories WHERE property_id = ?")
-                .bind(property.as_str())
-                .fetch_all(&mut *tx)
-                .await?
-                .iter()
-                .map(category_from)
-                .collect::<Result<Vec<_>, StoreError>>()?;
+        let categories = sqlx::query_as::<_, CategoryRow>(
+            "SELECT id, name, position FROM categories WHERE property_id = $1",
+        )
+        .bind(property.as_str())
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .map(category_from)
+        .collect::<Result<Vec<_>, StoreError>>()?;
         let mut pictures: HashMap<String, Vec<Picture>> = HashMap::new();
-        for r in sqlx::query(
-            "SELECT option_id, thumbnail, large, alt FROM option_pictures WHERE property_id = ? ORDER BY option_id, seq",
+        for r in sqlx::query_as::<_, PictureRow>(
+            "SELECT option_id, thumbnail, large, alt FROM option_pictures WHERE property_id = $1 ORDER BY option_id, seq",
         )
         .bind(property.as_str())
         .fetch_all(&mut *tx)
         .await?
         {
-            let (option, picture) = picture_from(&r)?;
+            let (option, picture) = picture_from(r)?;
             pictures.entry(option).or_default().push(picture);
         }
-        let options = sqlx::query(
+        let options = sqlx::query_as::<_, OptionRow>(
             "SELECT id, category_id, space_id, name, description, monthly_price, one_time_fee, currency, unit_kind, \
-             unit_max, position FROM options WHERE property_id = ?",
+             unit_max, position FROM options WHERE property_id = $1",
         )
         .bind(property.as_str())
         .fetch_all(&mut *tx)
         .await?
-        .iter()
+        .into_iter()
         .map(|r| option_from(r, &mut pictures))
         .collect::<Result<Vec<_>, StoreError>>()?;
         tx.commit().await?;
@@ -523,17 +495,17 @@ impl Store for SqliteStore {
         Ok(Some(Catalogue::try_from(record)?))
     }
 
-    async fn cart_add_line(
+    pub(crate) async fn cart_add_line(
         &self,
         tenant: &TenantId,
         object: &RentalObjectId,
         line: &CartLine,
         keys: &[LockKey],
         at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+    ) -> Result<(), SqlError> {
+        let mut tx = D::begin_write(&self.pool).await?;
         sqlx::query(
-            "INSERT INTO carts (tenant_id, rental_object_id, updated_at) VALUES (?, ?, ?) \
+            "INSERT INTO carts (tenant_id, rental_object_id, updated_at) VALUES ($1, $2, $3) \
              ON CONFLICT (tenant_id, rental_object_id) DO UPDATE SET updated_at = excluded.updated_at",
         )
         .bind(tenant.as_str())
@@ -542,8 +514,8 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await?;
         let inserted = sqlx::query(
-            "INSERT INTO cart_lines (tenant_id, rental_object_id, option_id, quantity, seq) VALUES (?, ?, ?, ?, \
-             (SELECT COALESCE(MAX(seq), 0) + 1 FROM cart_lines WHERE tenant_id = ? AND rental_object_id = ?))",
+            "INSERT INTO cart_lines (tenant_id, rental_object_id, option_id, quantity, seq) VALUES ($1, $2, $3, $4, \
+             (SELECT COALESCE(MAX(seq), 0) + 1 FROM cart_lines WHERE tenant_id = $5 AND rental_object_id = $6))",
         )
         .bind(tenant.as_str())
         .bind(object.as_str())
@@ -559,56 +531,57 @@ impl Store for SqliteStore {
                     .first()
                     .cloned()
                     .ok_or(StoreError::NotFound(Entity::LockKey))?;
-                return Err(StoreError::CartKeyTaken {
+                return Err(SqlError::Store(StoreError::CartKeyTaken {
                     key,
                     holder: line.option.clone(),
-                });
+                }));
             }
             other => other?,
         };
+        // The upsert above locked the cart row, so no other write to this cart runs until
+        // commit: the holder of a key is asked before inserting (a failed insert would end the
+        // transaction); the primary key stays the guarantee.
         for key in keys {
-            let inserted = sqlx::query(
-                "INSERT INTO cart_line_keys (tenant_id, rental_object_id, lock_key, option_id) VALUES (?, ?, ?, ?)",
+            let holder: Option<String> = sqlx::query_scalar(
+                "SELECT option_id FROM cart_line_keys WHERE tenant_id = $1 AND rental_object_id = $2 AND lock_key = $3",
+            )
+            .bind(tenant.as_str())
+            .bind(object.as_str())
+            .bind(key.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(holder) = holder {
+                return Err(SqlError::Store(StoreError::CartKeyTaken {
+                    key: key.clone(),
+                    holder: OptionId::parse(holder)?,
+                }));
+            }
+            sqlx::query(
+                "INSERT INTO cart_line_keys (tenant_id, rental_object_id, lock_key, option_id) VALUES ($1, $2, $3, $4)",
             )
             .bind(tenant.as_str())
             .bind(object.as_str())
             .bind(key.as_str())
             .bind(line.option.as_str())
             .execute(&mut *tx)
-            .await;
-            if let Err(e) = &inserted
-                && is_unique_violation(e)
-            {
-                let holder: String = sqlx::query_scalar(
-                    "SELECT option_id FROM cart_line_keys WHERE tenant_id = ? AND rental_object_id = ? AND lock_key = ?",
-                )
-                .bind(tenant.as_str())
-                .bind(object.as_str())
-                .bind(key.as_str())
-                .fetch_one(&mut *tx)
-                .await?;
-                return Err(StoreError::CartKeyTaken {
-                    key: key.clone(),
-                    holder: OptionId::parse(holder)?,
-                });
-            }
-            inserted?;
+            .await?;
         }
         tx.commit().await?;
         Ok(())
     }
 
-    async fn cart_set_quantity(
+    pub(crate) async fn cart_set_quantity(
         &self,
         tenant: &TenantId,
         object: &RentalObjectId,
         option: &OptionId,
         quantity: Quantity,
         at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+    ) -> Result<(), SqlError> {
+        let mut tx = D::begin_write(&self.pool).await?;
+        Self::lock_cart(&mut tx, tenant, object).await?;
         let updated = sqlx::query(
-            "UPDATE cart_lines SET quantity = ? WHERE tenant_id = ? AND rental_object_id = ? AND option_id = ?",
+            "UPDATE cart_lines SET quantity = $1 WHERE tenant_id = $2 AND rental_object_id = $3 AND option_id = $4",
         )
         .bind(i64::from(quantity.get()))
         .bind(tenant.as_str())
@@ -617,10 +590,51 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() == 0 {
-            return Err(StoreError::NotFound(Entity::CartLine));
+            return Err(SqlError::Store(StoreError::NotFound(Entity::CartLine)));
         }
-        sqlx::query("UPDATE carts SET updated_at = ? WHERE tenant_id = ? AND rental_object_id = ?")
-            .bind(at)
+        sqlx::query(
+            "UPDATE carts SET updated_at = $1 WHERE tenant_id = $2 AND rental_object_id = $3",
+        )
+        .bind(at)
+        .bind(tenant.as_str())
+        .bind(object.as_str())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(crate) async fn cart_remove_line(
+        &self,
+        tenant: &TenantId,
+        object: &RentalObjectId,
+        option: &OptionId,
+    ) -> Result<(), SqlError> {
+        let mut tx = D::begin_write(&self.pool).await?;
+        Self::lock_cart(&mut tx, tenant, object).await?;
+        let removed = sqlx::query(
+            "DELETE FROM cart_lines WHERE tenant_id = $1 AND rental_object_id = $2 AND option_id = $3",
+        )
+        .bind(tenant.as_str())
+        .bind(object.as_str())
+        .bind(option.as_str())
+        .execute(&mut *tx)
+        .await?;
+        if removed.rows_affected() == 0 {
+            return Err(SqlError::Store(StoreError::NotFound(Entity::CartLine)));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(crate) async fn cart_clear(
+        &self,
+        tenant: &TenantId,
+        object: &RentalObjectId,
+    ) -> Result<(), SqlError> {
+        let mut tx = D::begin_write(&self.pool).await?;
+        Self::lock_cart(&mut tx, tenant, object).await?;
+        sqlx::query("DELETE FROM cart_lines WHERE tenant_id = $1 AND rental_object_id = $2")
             .bind(tenant.as_str())
             .bind(object.as_str())
             .execute(&mut *tx)
@@ -629,49 +643,16 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn cart_remove_line(
-        &self,
-        tenant: &TenantId,
-        object: &RentalObjectId,
-        option: &OptionId,
-    ) -> Result<(), StoreError> {
-        let removed = sqlx::query(
-            "DELETE FROM cart_lines WHERE tenant_id = ? AND rental_object_id = ? AND option_id = ?",
-        )
-        .bind(tenant.as_str())
-        .bind(object.as_str())
-        .bind(option.as_str())
-        .execute(&self.pool)
-        .await?;
-        if removed.rows_affected() == 0 {
-            return Err(StoreError::NotFound(Entity::CartLine));
-        }
-        Ok(())
-    }
-
-    async fn cart_clear(
-        &self,
-        tenant: &TenantId,
-        object: &RentalObjectId,
-    ) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM cart_lines WHERE tenant_id = ? AND rental_object_id = ?")
-            .bind(tenant.as_str())
-            .bind(object.as_str())
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    async fn cart_set_details(
+    pub(crate) async fn cart_set_details(
         &self,
         tenant: &TenantId,
         object: &RentalObjectId,
         details: &CheckoutDetails,
         at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), SqlError> {
         sqlx::query(
             "INSERT INTO carts (tenant_id, rental_object_id, contact_phone, preferred_date, message, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, rental_object_id) DO UPDATE SET \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant_id, rental_object_id) DO UPDATE SET \
              contact_phone = excluded.contact_phone, preferred_date = excluded.preferred_date, \
              message = excluded.message, updated_at = excluded.updated_at",
         )
@@ -686,21 +667,25 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn current_terms(&self) -> Result<Option<Terms>, StoreError> {
-        let row = sqlx::query("SELECT version, text_sv, text_en, published_at FROM terms ORDER BY version DESC LIMIT 1")
+    pub(crate) async fn current_terms(&self) -> Result<Option<Terms>, SqlError> {
+        let row = sqlx::query_as::<_, TermsRow>("SELECT version, text_sv, text_en, published_at FROM terms ORDER BY version DESC LIMIT 1")
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|r| terms_from(&r)).transpose()
+        Ok(row.map(terms_from).transpose()?)
     }
 
-    async fn submit(&self, plan: &SubmitPlan) -> Result<SubmitOutcome, StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let existing: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM cases WHERE tenant_id = ? AND idempotency_key = ?")
-                .bind(plan.tenant.as_str())
-                .bind(plan.idempotency_key.as_str())
-                .fetch_optional(&mut *tx)
-                .await?;
+    pub(crate) async fn submit(&self, plan: &SubmitPlan) -> Result<SubmitOutcome, SqlError> {
+        let mut tx = D::begin_write(&self.pool).await?;
+        // First the cart's lock: a second submit of the same cart (another node, the same
+        // idempotency key) waits here, then sees the first one's case below.
+        Self::lock_cart(&mut tx, &plan.tenant, &plan.rental_object).await?;
+        let existing: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM cases WHERE tenant_id = $1 AND idempotency_key = $2",
+        )
+        .bind(plan.tenant.as_str())
+        .bind(plan.idempotency_key.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
         if let Some(id) = existing {
             let case = Self::load_case(&mut tx, id)
                 .await?
@@ -723,21 +708,14 @@ impl Store for SqliteStore {
         now.sort();
         decided.sort();
         if now != decided {
-            return Err(StoreError::CartChanged);
+            return Err(SqlError::Store(StoreError::CartChanged));
         }
         let year = plan.at.year();
-        let sequence: i64 = sqlx::query_scalar(
-            "INSERT INTO case_numbers (year, last) VALUES (?, 1) \
-             ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last",
-        )
-        .bind(year)
-        .fetch_one(&mut *tx)
-        .await?;
-        let number = CaseNumber::new(year, sequence);
-        let id: i64 = sqlx::query_scalar(
+        let number = CaseNumber::new(year, D::next_case_number(&mut tx, year).await?);
+        let inserted: Result<i64, sqlx::Error> = sqlx::query_scalar(
             "INSERT INTO cases (number, tenant_id, rental_object_id, status, terms_version, contact_phone, \
              preferred_date, message, idempotency_key, created_at, updated_at) \
-             VALUES (?, ?, ?, 'SUBMITTED', ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             VALUES ($1, $2, $3, 'SUBMITTED', $4, $5, $6, $7, $8, $9, $10) RETURNING id",
         )
         .bind(number.as_str())
         .bind(plan.tenant.as_str())
@@ -750,13 +728,34 @@ impl Store for SqliteStore {
         .bind(plan.at)
         .bind(plan.at)
         .fetch_one(&mut *tx)
-        .await?;
+        .await;
+        let id = match inserted {
+            Ok(id) => id,
+            // The same key committed on another connection after the check above.
+            Err(e) if is_unique_violation(&e) => {
+                tx.rollback().await?;
+                let mut conn = self.pool.acquire().await?;
+                let id: i64 = sqlx::query_scalar(
+                    "SELECT id FROM cases WHERE tenant_id = $1 AND idempotency_key = $2",
+                )
+                .bind(plan.tenant.as_str())
+                .bind(plan.idempotency_key.as_str())
+                .fetch_optional(&mut *conn)
+                .await?
+                .ok_or(StoreError::CartChanged)?;
+                let case = Self::load_case(&mut conn, id)
+                    .await?
+                    .ok_or(StoreError::NotFound(Entity::Case))?;
+                return Ok(SubmitOutcome::Replayed(case));
+            }
+            Err(e) => return Err(e.into()),
+        };
         for (seq, line) in plan.lines.iter().enumerate() {
             let keys = serde_json::to_string(&line.keys)
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?;
             sqlx::query(
                 "INSERT INTO case_lines (case_id, seq, option_id, option_name, category_id, space_id, lock_keys, \
-                 quantity, monthly_price, one_time_fee, currency) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 quantity, monthly_price, one_time_fee, currency) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             )
             .bind(id)
             .bind(seq as i64)
@@ -772,7 +771,7 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await?;
             for key in &line.keys {
-                let locked = sqlx::query("INSERT INTO order_locks (rental_object_id, lock_key, case_id) VALUES (?, ?, ?)")
+                let locked = sqlx::query("INSERT INTO order_locks (rental_object_id, lock_key, case_id) VALUES ($1, $2, $3)")
                     .bind(plan.rental_object.as_str())
                     .bind(key.as_str())
                     .bind(id)
@@ -781,18 +780,18 @@ impl Store for SqliteStore {
                 match locked {
                     // Dropping the transaction rolls everything above back.
                     Err(e) if is_unique_violation(&e) => {
-                        return Err(StoreError::LockTaken { key: key.clone() });
+                        return Err(SqlError::Store(StoreError::LockTaken { key: key.clone() }));
                     }
                     other => other?,
                 };
             }
         }
-        sqlx::query("INSERT INTO case_history (case_id, seq, status, actor, at) VALUES (?, 1, 'SUBMITTED', 'tenant', ?)")
+        sqlx::query("INSERT INTO case_history (case_id, seq, status, actor, at) VALUES ($1, 1, 'SUBMITTED', 'tenant', $2)")
             .bind(id)
             .bind(plan.at)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM carts WHERE tenant_id = ? AND rental_object_id = ?")
+        sqlx::query("DELETE FROM carts WHERE tenant_id = $1 AND rental_object_id = $2")
             .bind(plan.tenant.as_str())
             .bind(plan.rental_object.as_str())
             .execute(&mut *tx)
@@ -804,27 +803,28 @@ impl Store for SqliteStore {
         Ok(SubmitOutcome::Created(case))
     }
 
-    async fn case_by_idempotency_key(
+    pub(crate) async fn case_by_idempotency_key(
         &self,
         tenant: &TenantId,
         key: &IdempotencyKey,
-    ) -> Result<Option<Case>, StoreError> {
+    ) -> Result<Option<Case>, SqlError> {
         let mut conn = self.pool.acquire().await?;
-        let id: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM cases WHERE tenant_id = ? AND idempotency_key = ?")
-                .bind(tenant.as_str())
-                .bind(key.as_str())
-                .fetch_optional(&mut *conn)
-                .await?;
+        let id: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM cases WHERE tenant_id = $1 AND idempotency_key = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(key.as_str())
+        .fetch_optional(&mut *conn)
+        .await?;
         match id {
             Some(id) => Self::load_case(&mut conn, id).await,
             None => Ok(None),
         }
     }
 
-    async fn case(&self, number: &CaseNumber) -> Result<Option<Case>, StoreError> {
+    pub(crate) async fn case(&self, number: &CaseNumber) -> Result<Option<Case>, SqlError> {
         let mut conn = self.pool.acquire().await?;
-        let id: Option<i64> = sqlx::query_scalar("SELECT id FROM cases WHERE number = ?")
+        let id: Option<i64> = sqlx::query_scalar("SELECT id FROM cases WHERE number = $1")
             .bind(number.as_str())
             .fetch_optional(&mut *conn)
             .await?;
@@ -834,17 +834,17 @@ impl Store for SqliteStore {
         }
     }
 
-    async fn cases(
+    pub(crate) async fn cases(
         &self,
         tenant: &TenantId,
         status: Option<CaseStatus>,
         after: Option<i64>,
         first: u32,
-    ) -> Result<CasePage, StoreError> {
+    ) -> Result<CasePage, SqlError> {
         let mut tx = self.pool.begin().await?;
         let ids: Vec<i64> = sqlx::query_scalar(
-            "SELECT id FROM cases WHERE tenant_id = ? AND (? IS NULL OR status = ?) AND (? IS NULL OR id < ?) \
-             ORDER BY id DESC LIMIT ?",
+            "SELECT id FROM cases WHERE tenant_id = $1 AND (CAST($2 AS TEXT) IS NULL OR status = $3) \
+             AND (CAST($4 AS BIGINT) IS NULL OR id < $5) ORDER BY id DESC LIMIT $6",
         )
         .bind(tenant.as_str())
         .bind(status.map(CaseStatus::as_str))
@@ -868,28 +868,31 @@ impl Store for SqliteStore {
         })
     }
 
-    async fn transition(
+    pub(crate) async fn transition(
         &self,
         number: &CaseNumber,
         from: CaseStatus,
         to: CaseStatus,
         actor: Actor,
         at: DateTime<Utc>,
-    ) -> Result<Case, StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let row = sqlx::query("SELECT id, status FROM cases WHERE number = ?")
-            .bind(number.as_str())
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(StoreError::NotFound(Entity::Case))?;
-        let id: i64 = row.try_get(0)?;
-        if row.try_get::<String, _>(1)? != from.as_str() {
-            return Err(StoreError::StatusChanged {
+    ) -> Result<Case, SqlError> {
+        let mut tx = D::begin_write(&self.pool).await?;
+        let row: (i64, String) = sqlx::query_as(&format!(
+            "SELECT id, status FROM cases WHERE number = $1{}",
+            D::FOR_UPDATE
+        ))
+        .bind(number.as_str())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound(Entity::Case))?;
+        let (id, status) = row;
+        if status != from.as_str() {
+            return Err(SqlError::Store(StoreError::StatusChanged {
                 number: number.clone(),
                 expected: from,
-            });
+            }));
         }
-        sqlx::query("UPDATE cases SET status = ?, updated_at = ? WHERE id = ?")
+        sqlx::query("UPDATE cases SET status = $1, updated_at = $2 WHERE id = $3")
             .bind(to.as_str())
             .bind(at)
             .bind(id)
@@ -897,7 +900,7 @@ impl Store for SqliteStore {
             .await?;
         sqlx::query(
             "INSERT INTO case_history (case_id, seq, status, actor, at) \
-             VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM case_history WHERE case_id = ?), ?, ?, ?)",
+             VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM case_history WHERE case_id = $2), $3, $4, $5)",
         )
         .bind(id)
         .bind(id)
@@ -907,7 +910,7 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await?;
         if !to.holds_locks() {
-            sqlx::query("DELETE FROM order_locks WHERE case_id = ?")
+            sqlx::query("DELETE FROM order_locks WHERE case_id = $1")
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
@@ -925,7 +928,7 @@ impl Store for SqliteStore {
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 sqlx::query(
                     "INSERT INTO ledger_fees (tenant_id, rental_object_id, case_id, option_id, lock_keys, amount, paid, \
-                     currency, created_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)",
+                     currency, created_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8)",
                 )
                 .bind(case.tenant.as_str())
                 .bind(case.rental_object.as_str())
@@ -939,13 +942,24 @@ impl Store for SqliteStore {
                 .await?;
             }
         }
+        self.dialect
+            .notify(
+                &mut tx,
+                &StoreChange::CaseStatus {
+                    tenant: case.tenant.clone(),
+                    number: case.number.clone(),
+                    status: to,
+                    at,
+                },
+            )
+            .await?;
         tx.commit().await?;
         Ok(case)
     }
 
-    async fn put_tenant(&self, tenant: &TenantRecord) -> Result<(), StoreError> {
+    pub(crate) async fn put_tenant(&self, tenant: &TenantRecord) -> Result<(), SqlError> {
         sqlx::query(
-            "INSERT INTO tenants (id, name, ordering_enabled) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET \
+            "INSERT INTO tenants (id, name, ordering_enabled) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET \
              name = excluded.name, ordering_enabled = excluded.ordering_enabled",
         )
         .bind(tenant.id.as_str())
@@ -956,19 +970,19 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn put_rental_object(
+    pub(crate) async fn put_rental_object(
         &self,
         object: &RentalObject,
         property_name: &str,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        sqlx::query("INSERT INTO properties (id, name) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name")
+    ) -> Result<(), SqlError> {
+        let mut tx = D::begin_write(&self.pool).await?;
+        sqlx::query("INSERT INTO properties (id, name) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET name = excluded.name")
             .bind(object.property().as_str())
             .bind(property_name)
             .execute(&mut *tx)
             .await?;
         sqlx::query(
-            "INSERT INTO rental_objects (id, property_id, address, building_year, rooms, area_sqm) VALUES (?, ?, ?, ?, ?, ?) \
+            "INSERT INTO rental_objects (id, property_id, address, building_year, rooms, area_sqm) VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (id) DO UPDATE SET property_id = excluded.property_id, address = excluded.address, \
              building_year = excluded.building_year, rooms = excluded.rooms, area_sqm = excluded.area_sqm",
         )
@@ -980,12 +994,12 @@ impl Store for SqliteStore {
         .bind(i64::from(object.area_sqm()))
         .execute(&mut *tx)
         .await?;
-        sqlx::query("DELETE FROM spaces WHERE rental_object_id = ?")
+        sqlx::query("DELETE FROM spaces WHERE rental_object_id = $1")
             .bind(object.id().as_str())
             .execute(&mut *tx)
             .await?;
         for (position, space) in object.spaces().iter().enumerate() {
-            sqlx::query("INSERT INTO spaces (rental_object_id, space_id, name, position) VALUES (?, ?, ?, ?)")
+            sqlx::query("INSERT INTO spaces (rental_object_id, space_id, name, position) VALUES ($1, $2, $3, $4)")
                 .bind(object.id().as_str())
                 .bind(space.id.as_str())
                 .bind(&space.name)
@@ -997,13 +1011,13 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn put_lease(
+    pub(crate) async fn put_lease(
         &self,
         tenant: &TenantId,
         object: &RentalObjectId,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), SqlError> {
         sqlx::query(
-            "INSERT INTO leases (tenant_id, rental_object_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            "INSERT INTO leases (tenant_id, rental_object_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         )
         .bind(tenant.as_str())
         .bind(object.as_str())
@@ -1012,32 +1026,32 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn put_catalogue(&self, catalogue: &Catalogue) -> Result<(), StoreError> {
+    pub(crate) async fn put_catalogue(&self, catalogue: &Catalogue) -> Result<(), SqlError> {
         let property = catalogue.property().as_str();
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = D::begin_write(&self.pool).await?;
         sqlx::query(
-            "INSERT INTO catalogues (property_id, currency) VALUES (?, ?) \
+            "INSERT INTO catalogues (property_id, currency) VALUES ($1, $2) \
              ON CONFLICT (property_id) DO UPDATE SET currency = excluded.currency",
         )
         .bind(property)
         .bind(catalogue.currency().code())
         .execute(&mut *tx)
         .await?;
-        sqlx::query("DELETE FROM option_pictures WHERE property_id = ?")
+        sqlx::query("DELETE FROM option_pictures WHERE property_id = $1")
             .bind(property)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM options WHERE property_id = ?")
+        sqlx::query("DELETE FROM options WHERE property_id = $1")
             .bind(property)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM categories WHERE property_id = ?")
+        sqlx::query("DELETE FROM categories WHERE property_id = $1")
             .bind(property)
             .execute(&mut *tx)
             .await?;
         for category in catalogue.categories() {
             sqlx::query(
-                "INSERT INTO categories (property_id, id, name, position) VALUES (?, ?, ?, ?)",
+                "INSERT INTO categories (property_id, id, name, position) VALUES ($1, $2, $3, $4)",
             )
             .bind(property)
             .bind(category.id.as_str())
@@ -1049,29 +1063,45 @@ impl Store for SqliteStore {
         for option in catalogue.options() {
             insert_option(&mut tx, property, option).await?;
         }
+        self.dialect
+            .notify(
+                &mut tx,
+                &StoreChange::Catalogue {
+                    property: catalogue.property().clone(),
+                },
+            )
+            .await?;
         tx.commit().await?;
         Ok(())
     }
 
-    async fn put_option(
+    pub(crate) async fn put_option(
         &self,
         property: &PropertyId,
         option: &AddOnOption,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        sqlx::query("DELETE FROM options WHERE property_id = ? AND id = ?")
+    ) -> Result<(), SqlError> {
+        let mut tx = D::begin_write(&self.pool).await?;
+        sqlx::query("DELETE FROM options WHERE property_id = $1 AND id = $2")
             .bind(property.as_str())
             .bind(option.id().as_str())
             .execute(&mut *tx)
             .await?;
         insert_option(&mut tx, property.as_str(), option).await?;
+        self.dialect
+            .notify(
+                &mut tx,
+                &StoreChange::Catalogue {
+                    property: property.clone(),
+                },
+            )
+            .await?;
         tx.commit().await?;
         Ok(())
     }
 
-    async fn put_terms(&self, terms: &Terms) -> Result<(), StoreError> {
+    pub(crate) async fn put_terms(&self, terms: &Terms) -> Result<(), SqlError> {
         sqlx::query(
-            "INSERT INTO terms (version, text_sv, text_en, published_at) VALUES (?, ?, ?, ?) ON CONFLICT (version) \
+            "INSERT INTO terms (version, text_sv, text_en, published_at) VALUES ($1, $2, $3, $4) ON CONFLICT (version) \
              DO UPDATE SET text_sv = excluded.text_sv, text_en = excluded.text_en",
         )
         .bind(terms.version)
@@ -1083,26 +1113,26 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn set_ordering_enabled(&self, enabled: bool) -> Result<(), StoreError> {
-        sqlx::query("UPDATE landlord_settings SET ordering_enabled = ? WHERE id = 1")
+    pub(crate) async fn set_ordering_enabled(&self, enabled: bool) -> Result<(), SqlError> {
+        sqlx::query("UPDATE landlord_settings SET ordering_enabled = $1 WHERE id = 1")
             .bind(enabled)
             .execute(&self.pool)
             .await?;
         Ok(())
     }
 
-    async fn publish_rule_set(
+    pub(crate) async fn publish_rule_set(
         &self,
-        source: &crate::rules::RuleSetSource,
+        source: &tillval_engine::rules::RuleSetSource,
         name: &str,
         manifest_version: &str,
         by: &str,
         at: DateTime<Utc>,
-    ) -> Result<super::StoredRuleSet, StoreError> {
+    ) -> Result<StoredRuleSet, SqlError> {
         let json = serde_json::to_string(source).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = D::begin_write(&self.pool).await?;
         let version: i64 = sqlx::query_scalar(
-            "INSERT INTO rule_sets (name, manifest_version, source, published_by, published_at) VALUES (?, ?, ?, ?, ?) \
+            "INSERT INTO rule_sets (name, manifest_version, source, published_by, published_at) VALUES ($1, $2, $3, $4, $5) \
              RETURNING version",
         )
         .bind(name)
@@ -1116,29 +1146,31 @@ impl Store for SqliteStore {
         let stored = stored_rule_set(&mut tx, version)
             .await?
             .ok_or(StoreError::NotFound(Entity::RuleSet))?;
+        self.dialect.notify(&mut tx, &StoreChange::RuleSet).await?;
         tx.commit().await?;
         Ok(stored)
     }
 
-    async fn activate_rule_set(
+    pub(crate) async fn activate_rule_set(
         &self,
         version: i64,
         by: &str,
         at: DateTime<Utc>,
-    ) -> Result<super::StoredRuleSet, StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+    ) -> Result<StoredRuleSet, SqlError> {
+        let mut tx = D::begin_write(&self.pool).await?;
         if stored_rule_set(&mut tx, version).await?.is_none() {
-            return Err(StoreError::NotFound(Entity::RuleSet));
+            return Err(SqlError::Store(StoreError::NotFound(Entity::RuleSet)));
         }
         activate(&mut tx, version, by, at).await?;
         let stored = stored_rule_set(&mut tx, version)
             .await?
             .ok_or(StoreError::NotFound(Entity::RuleSet))?;
+        self.dialect.notify(&mut tx, &StoreChange::RuleSet).await?;
         tx.commit().await?;
         Ok(stored)
     }
 
-    async fn rule_sets(&self) -> Result<Vec<super::StoredRuleSet>, StoreError> {
+    pub(crate) async fn rule_sets(&self) -> Result<Vec<StoredRuleSet>, SqlError> {
         let mut conn = self.pool.acquire().await?;
         let versions: Vec<i64> =
             sqlx::query_scalar("SELECT version FROM rule_sets ORDER BY version DESC")
@@ -1153,39 +1185,42 @@ impl Store for SqliteStore {
         Ok(out)
     }
 
-    async fn rule_set_source(
+    pub(crate) async fn rule_set_source(
         &self,
         version: i64,
-    ) -> Result<Option<crate::rules::RuleSetSource>, StoreError> {
+    ) -> Result<Option<tillval_engine::rules::RuleSetSource>, SqlError> {
         let json: Option<String> =
-            sqlx::query_scalar("SELECT source FROM rule_sets WHERE version = ?")
+            sqlx::query_scalar("SELECT source FROM rule_sets WHERE version = $1")
                 .bind(version)
                 .fetch_optional(&self.pool)
                 .await?;
-        json.map(|j| serde_json::from_str(&j).map_err(|e| StoreError::Corrupt(e.to_string())))
-            .transpose()
+        Ok(json
+            .map(|j| serde_json::from_str(&j).map_err(|e| StoreError::Corrupt(e.to_string())))
+            .transpose()?)
     }
 
-    async fn active_rule_set(
+    pub(crate) async fn active_rule_set(
         &self,
-    ) -> Result<Option<(i64, crate::rules::RuleSetSource)>, StoreError> {
-        let row = sqlx::query("SELECT r.version, r.source FROM active_rule_set a JOIN rule_sets r ON r.version = a.version WHERE a.id = 1")
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| {
-            let source = serde_json::from_str(&r.try_get::<String, _>(1)?)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            Ok((r.try_get(0)?, source))
-        })
-        .transpose()
+    ) -> Result<Option<(i64, tillval_engine::rules::RuleSetSource)>, SqlError> {
+        let row: Option<(i64, String)> = sqlx::query_as(
+            "SELECT r.version, r.source FROM active_rule_set a \
+             JOIN rule_sets r ON r.version = a.version WHERE a.id = 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some((version, source)) = row else {
+            return Ok(None);
+        };
+        let source = serde_json::from_str(&source).map_err(|e| SqlError::corrupt(e.to_string()))?;
+        Ok(Some((version, source)))
     }
 
-    async fn record_decision(&self, record: &super::DecisionRecord) -> Result<(), StoreError> {
+    pub(crate) async fn record_decision(&self, record: &DecisionRecord) -> Result<(), SqlError> {
         let codes = serde_json::to_string(&record.reason_codes)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         sqlx::query(
             "INSERT INTO decisions (tenant_id, rental_object_id, action, option_id, rule_set, reason_codes, figures, at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(record.tenant.as_str())
         .bind(record.rental_object.as_str())
@@ -1200,15 +1235,15 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn decisions(
+    pub(crate) async fn decisions(
         &self,
         tenant: &TenantId,
         after: Option<i64>,
         first: u32,
-    ) -> Result<(Vec<super::DecisionRecord>, bool), StoreError> {
-        let rows = sqlx::query(
+    ) -> Result<(Vec<DecisionRecord>, bool), SqlError> {
+        let rows = sqlx::query_as::<_, DecisionRow>(
             "SELECT id, tenant_id, rental_object_id, action, option_id, rule_set, reason_codes, figures, at FROM decisions \
-             WHERE tenant_id = ? AND (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?",
+             WHERE tenant_id = $1 AND (CAST($2 AS BIGINT) IS NULL OR id < $3) ORDER BY id DESC LIMIT $4",
         )
         .bind(tenant.as_str())
         .bind(after)
@@ -1218,33 +1253,33 @@ impl Store for SqliteStore {
         .await?;
         let has_next = rows.len() > first as usize;
         let records = rows
-            .iter()
+            .into_iter()
             .take(first as usize)
             .map(decision_from)
             .collect::<Result<Vec<_>, StoreError>>()?;
         Ok((records, has_next))
     }
 
-    async fn prune_decisions(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM decisions WHERE at < ?")
+    pub(crate) async fn prune_decisions(&self, before: DateTime<Utc>) -> Result<u64, SqlError> {
+        let done = sqlx::query("DELETE FROM decisions WHERE at < $1")
             .bind(before)
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected())
     }
 
-    async fn households(
+    pub(crate) async fn households(
         &self,
         after: Option<&(TenantId, RentalObjectId)>,
         limit: u32,
-    ) -> Result<Vec<(TenantId, RentalObjectId)>, StoreError> {
+    ) -> Result<Vec<(TenantId, RentalObjectId)>, SqlError> {
         let (tenant, object) = after
             .map(|(t, o)| (t.as_str().to_owned(), o.as_str().to_owned()))
             .unwrap_or_default();
         let rows: Vec<(String, String)> = sqlx::query_as(
             "SELECT tenant_id, rental_object_id FROM leases \
-             WHERE (tenant_id, rental_object_id) > (?, ?) \
-             ORDER BY tenant_id, rental_object_id LIMIT ?",
+             WHERE (tenant_id, rental_object_id) > ($1, $2) \
+             ORDER BY tenant_id, rental_object_id LIMIT $3",
         )
         .bind(tenant)
         .bind(object)

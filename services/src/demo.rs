@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::model::{
+use tillval_engine::model::{
     AddOnOption, AddOnOptionRecord, Cart, CartLine, Catalogue, CatalogueRecord, Category,
     CategoryId, Currency, LockKey, ModelError, Money, OngoingOrder, OptionId, Picture, PropertyId,
     Quantity, RentalObject, RentalObjectId, RentalObjectRecord, Space, SpaceId, TenantFacts,
@@ -485,11 +485,11 @@ mod loading {
     use chrono::{TimeZone, Utc};
 
     use super::{Demo, SeedCase};
-    use crate::cases::CaseStatus;
-    use crate::checkout::{IdempotencyKey, SubmitRequest, Terms};
-    use crate::model::{Currency, OptionId, RentalObjectId, TenantId};
+    use crate::case::CaseStatus;
+    use crate::order::{IdempotencyKey, SubmitRequest, Terms};
     use crate::service::{ServiceError, Services};
     use crate::store::{Store, TenantRecord};
+    use tillval_engine::model::{Currency, OptionId, RentalObjectId, TenantId};
 
     pub const TERMS_SV: &str = "Tillval debiteras månadsvis på hyran från installationen. En engångsavgift \
         betalas efter installationen. Tillvalet tillhör lägenheten och lämnas kvar vid avflyttning.";
@@ -619,8 +619,9 @@ mod loading {
         object: &RentalObjectId,
         option: &str,
         key: &str,
-    ) -> Result<Option<(crate::cases::CaseNumber, CaseStatus)>, ServiceError> {
-        let key = IdempotencyKey::parse(key).map_err(ServiceError::invalid("idempotency key"))?;
+    ) -> Result<Option<(crate::case::CaseNumber, CaseStatus)>, ServiceError> {
+        let key = IdempotencyKey::parse(key)
+            .map_err(ServiceError::invalid(crate::Input::IdempotencyKey))?;
         if services
             .store()
             .case_by_idempotency_key(tenant, &key)
@@ -629,7 +630,8 @@ mod loading {
         {
             return Ok(None);
         }
-        let option = OptionId::parse(option).map_err(ServiceError::invalid("option"))?;
+        let option =
+            OptionId::parse(option).map_err(ServiceError::invalid(crate::Input::Option))?;
         services.cart_clear(tenant, object).await?;
         if unless_used(services.cart_add(tenant, object, &option, 1).await, tenant)?.is_none() {
             return Ok(None);

@@ -6,10 +6,10 @@
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::authoring::accepted;
-use crate::rules::SandboxLimits;
-use crate::rules::check::check;
 use crate::service::{CaseEvent, Services};
 use crate::store::{Store, StoreChange};
+use tillval_engine::rules::SandboxLimits;
+use tillval_engine::rules::check::check;
 
 impl<S: Store> Services<S> {
     /// Starts a task that applies the store's changes for as long as the runtime runs. Does

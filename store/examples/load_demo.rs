@@ -1,22 +1,23 @@
 //! Loads the demo landlord into a SQLite file (created if missing), idempotently: run it twice
 //! and nothing is made twice.
 //!
-//! cargo run -p tillval-engine --example load_demo -- [PATH]   (default tillval.db)
+//! cargo run -p tillval-store --example load_demo -- [PATH]   (default tillval.db)
 
 use std::error::Error;
 use std::sync::Arc;
 
-use tillval_engine::demo::{demo, load_demo};
 use tillval_engine::rules::RuleSet;
-use tillval_engine::service::{Services, SystemClock};
-use tillval_engine::store::SqliteStore;
+use tillval_services::demo::{demo, load_demo};
+use tillval_services::service::{Services, SystemClock};
+use tillval_services::store::PoolSettings;
+use tillval_store::SqlStore;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn Error>> {
     let path = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "tillval.db".into());
-    let store = SqliteStore::open(&path).await?;
+    let store = SqlStore::sqlite(&path, PoolSettings::default()).await?;
     let services = Services::new(store, RuleSet::shipped()?, Arc::new(SystemClock));
     let demo = demo(chrono::Utc::now().date_naive())?;
     load_demo(&services, &demo).await?;

@@ -1,16 +1,18 @@
 //! The seed's rules (S2–S5, S10) written plainly in Rust, with no scripts: the model the
 //! shipped rhai rule set is held to by differential tests, and the limit benchmarks compare
-//! against. It answers exactly what [`crate::availability::catalogue_view`] answers with the
+//! against. It answers exactly what [`tillval_engine::availability::catalogue_view`] answers with the
 //! shipped rules.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use crate::availability::{
+use tillval_engine::availability::{
     Availability, CatalogueView, CategoryView, DecidedBy, Gate, OptionStatus, OptionView,
 };
-use crate::model::{AddOnOption, Cart, Catalogue, CategoryId, LockKey, OptionId, TenantFacts};
-use crate::rules::{Reason, ReasonCode, ReasonParam, engine_codes};
+use tillval_engine::model::{
+    AddOnOption, Cart, Catalogue, CategoryId, LockKey, OptionId, TenantFacts,
+};
+use tillval_engine::rules::{Reason, ReasonCode, ReasonParam, engine_codes};
 
 /// The shipped `lock_keys`: category + space.
 pub fn lock_key(option: &AddOnOption) -> Option<LockKey> {

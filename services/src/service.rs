@@ -2,7 +2,7 @@
 //! module (`cart`, `checkout`, `cases`, `ledger`); they all decide on one snapshot of the
 //! tenant's facts and write through the store.
 
-use crate::model::Entity;
+use crate::entity::Entity;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,13 +10,13 @@ use arc_swap::ArcSwap;
 use chrono::{DateTime, NaiveDate, Utc};
 use tokio::sync::broadcast;
 
-use crate::cases::{CaseNumber, CaseStatus};
-use crate::catalogue::{
+use crate::case::{CaseNumber, CaseStatus};
+use crate::store::{Snapshot, Store, StoreError};
+use tillval_engine::catalogue::{
     BoxFuture, CatalogueCache, CatalogueSource, CatalogueSourceError, PreparedCatalogue,
 };
-use crate::model::{ModelError, PropertyId, RentalObject, RentalObjectId, TenantId};
-use crate::rules::{Reason, ReasonCode, ReasonParam, RuleError, RuleSet};
-use crate::store::{Snapshot, Store, StoreError};
+use tillval_engine::model::{ModelError, PropertyId, RentalObject, RentalObjectId, TenantId};
+use tillval_engine::rules::{Reason, ReasonCode, ReasonParam, RuleError, RuleSet};
 
 /// Where the services read the time; tests set it.
 pub trait Clock: Send + Sync + std::fmt::Debug {
@@ -120,10 +120,10 @@ impl Refusal {
 pub enum ServiceError {
     /// Unknown, or not the caller's: the two are never told apart.
     #[error("{0} not found")]
-    NotFound(crate::model::Entity),
+    NotFound(crate::entity::Entity),
     #[error("invalid {field}: {message}")]
     InvalidInput {
-        field: &'static str,
+        field: crate::Input,
         message: String,
     },
     #[error("refused: {}", .0.code.as_str())]
@@ -140,13 +140,13 @@ pub enum ServiceError {
     RulesUnavailable(RuleError),
     /// A rule set failed its checks; the running one stays.
     #[error("the rule set has {} problem(s)", .0.len())]
-    RuleSetRefused(Vec<crate::rules::check::Problem>),
+    RuleSetRefused(Vec<tillval_engine::rules::check::Problem>),
     #[error("internal error: {0}")]
     Internal(String),
 }
 
 impl ServiceError {
-    pub(crate) fn invalid(field: &'static str) -> impl Fn(ModelError) -> ServiceError {
+    pub(crate) fn invalid(field: crate::Input) -> impl Fn(ModelError) -> ServiceError {
         move |error| ServiceError::InvalidInput {
             field,
             message: error.to_string(),
@@ -199,7 +199,7 @@ impl<S: Store> CatalogueSource for StoreCatalogueSource<S> {
     fn load<'a>(
         &'a self,
         property: &'a PropertyId,
-    ) -> BoxFuture<'a, Result<crate::model::Catalogue, CatalogueSourceError>> {
+    ) -> BoxFuture<'a, Result<tillval_engine::model::Catalogue, CatalogueSourceError>> {
         Box::pin(async move {
             match self.0.catalogue(property).await {
                 Ok(Some(catalogue)) => Ok(catalogue),
@@ -263,7 +263,7 @@ pub struct Services<S: Store> {
     case_events: broadcast::Sender<CaseEvent>,
     pub(crate) rule_pool: RulePool,
     /// Submits in flight by (tenant, idempotency key): a second one waits for the first.
-    pub(crate) submits_in_flight: Arc<crate::checkout::InFlight>,
+    pub(crate) submits_in_flight: Arc<crate::in_flight::InFlight>,
 }
 
 impl<S: Store> Services<S> {
@@ -388,11 +388,11 @@ impl<S: Store> Services<S> {
         &self,
         tenant: &TenantId,
         object: &RentalObjectId,
-    ) -> Result<(Arc<RuleSet>, crate::availability::CatalogueView), ServiceError> {
+    ) -> Result<(Arc<RuleSet>, tillval_engine::availability::CatalogueView), ServiceError> {
         let ctx = self.decision_context(tenant, object).await?;
         let (rules, view) = self
             .off_workers(move || {
-                let view = crate::availability::catalogue_view(
+                let view = tillval_engine::availability::catalogue_view(
                     &ctx.rules,
                     &ctx.catalogue,
                     &ctx.snapshot.facts,

@@ -5,12 +5,7 @@
 //! rules. Only the store writes.
 //!
 //! Nothing in the trait is SQLite's: PostgreSQL implements the same operations, and
-//! [`AnyStore`] is either, chosen by the database URL.
-
-mod any;
-mod pg;
-mod rows;
-mod sqlite;
+//! `tillval-store`'s `SqlStore` is either, chosen by the database URL.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -18,21 +13,19 @@ use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-pub use any::AnyStore;
-pub use pg::PgStore;
-pub use sqlite::SqliteStore;
-
-use crate::cases::{Actor, Case, CaseNumber, CasePage, CaseStatus};
-use crate::checkout::{CheckoutDetails, IdempotencyKey, Terms};
-use crate::model::{
+use crate::case::{Actor, Case, CaseNumber, CasePage, CaseStatus};
+use crate::order::{CheckoutDetails, IdempotencyKey, Terms};
+use tillval_engine::model::{
     Cart, CartLine, Catalogue, LockKey, Money, OptionId, PropertyId, Quantity, RentalObject,
     RentalObjectId, TenantFacts, TenantId,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
+    /// The database itself failed (a lost connection, a full disk, a timeout); the driver's
+    /// error is kept as the source.
     #[error("the database failed: {0}")]
-    Database(String),
+    Database(#[source] DatabaseFailure),
     #[error("the database holds a value the model refuses: {0}")]
     Corrupt(String),
     /// Another open order holds this key on this rental object (S4).
@@ -51,19 +44,44 @@ pub enum StoreError {
         expected: CaseStatus,
     },
     #[error("{0} not found")]
-    NotFound(crate::model::Entity),
+    NotFound(crate::entity::Entity),
     #[error("a payment of {paid} is more than the {remaining} that remains")]
     Overpayment { paid: Money, remaining: Money },
 }
 
-impl From<sqlx::Error> for StoreError {
-    fn from(error: sqlx::Error) -> Self {
-        StoreError::Database(error.to_string())
+/// A database driver's error, shared so that [`StoreError`] stays `Clone`. Two are equal when
+/// they say the same thing.
+#[derive(Debug, Clone)]
+pub struct DatabaseFailure(Arc<dyn std::error::Error + Send + Sync + 'static>);
+
+impl DatabaseFailure {
+    pub fn new(error: impl std::error::Error + Send + Sync + 'static) -> DatabaseFailure {
+        DatabaseFailure(Arc::new(error))
     }
 }
 
-impl From<crate::model::ModelError> for StoreError {
-    fn from(error: crate::model::ModelError) -> Self {
+impl std::fmt::Display for DatabaseFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for DatabaseFailure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+impl PartialEq for DatabaseFailure {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.0.to_string() == other.0.to_string()
+    }
+}
+
+impl Eq for DatabaseFailure {}
+
+impl From<tillval_engine::model::ModelError> for StoreError {
+    fn from(error: tillval_engine::model::ModelError) -> Self {
         StoreError::Corrupt(error.to_string())
     }
 }
@@ -151,7 +169,7 @@ pub struct SubmitPlan {
     pub idempotency_key: IdempotencyKey,
     pub terms_version: i64,
     pub details: CheckoutDetails,
-    pub lines: Vec<crate::cases::CaseLine>,
+    pub lines: Vec<crate::case::CaseLine>,
     /// The cart the decision was made on; the store refuses if it is not what it holds now.
     pub cart_lines: Vec<CartLine>,
     pub at: DateTime<Utc>,
@@ -370,7 +388,7 @@ pub trait Store: Ledger + Clone + Send + Sync + std::fmt::Debug + 'static {
     fn put_option(
         &self,
         property: &PropertyId,
-        option: &crate::model::AddOnOption,
+        option: &tillval_engine::model::AddOnOption,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     fn put_terms(&self, terms: &Terms) -> impl Future<Output = Result<(), StoreError>> + Send;
     fn set_ordering_enabled(
@@ -382,7 +400,7 @@ pub trait Store: Ledger + Clone + Send + Sync + std::fmt::Debug + 'static {
     /// Stores a new version and makes it the active one, in one transaction.
     fn publish_rule_set(
         &self,
-        source: &crate::rules::RuleSetSource,
+        source: &tillval_engine::rules::RuleSetSource,
         name: &str,
         manifest_version: &str,
         by: &str,
@@ -399,11 +417,13 @@ pub trait Store: Ledger + Clone + Send + Sync + std::fmt::Debug + 'static {
     fn rule_set_source(
         &self,
         version: i64,
-    ) -> impl Future<Output = Result<Option<crate::rules::RuleSetSource>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Option<tillval_engine::rules::RuleSetSource>, StoreError>> + Send;
     /// The active version and its source, if any was published.
     fn active_rule_set(
         &self,
-    ) -> impl Future<Output = Result<Option<(i64, crate::rules::RuleSetSource)>, StoreError>> + Send;
+    ) -> impl Future<
+        Output = Result<Option<(i64, tillval_engine::rules::RuleSetSource)>, StoreError>,
+    > + Send;
     fn record_decision(
         &self,
         record: &DecisionRecord,

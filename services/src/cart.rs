@@ -1,17 +1,17 @@
 //! The cart service (S8–S12): add with a quantity the unit allows, change, remove, clear; the
 //! cart answers its lines, article count, totals and its problems.
 
-use crate::model::Entity;
+use crate::entity::Entity;
 use std::sync::Arc;
 
-use crate::availability::{Availability, Decider, OptionStatus, locked_by_cart};
-use crate::checkout::CheckoutDetails;
-use crate::model::{
-    AddOnOption, CartLine, Money, OptionId, Quantity, RentalObject, RentalObjectId, TenantId,
-};
-use crate::rules::{Reason, ReasonCode, ReasonParam, RuleError, engine_codes};
+use crate::order::CheckoutDetails;
 use crate::service::{DecisionContext, Refusal, RefusalCode, ServiceError, Services};
 use crate::store::{Store, StoreError};
+use tillval_engine::availability::{Availability, Decider, OptionStatus, locked_by_cart};
+use tillval_engine::model::{
+    AddOnOption, CartLine, Money, OptionId, Quantity, RentalObject, RentalObjectId, TenantId,
+};
+use tillval_engine::rules::{Reason, ReasonCode, ReasonParam, RuleError, engine_codes};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CartLineView {
@@ -52,7 +52,7 @@ impl CartView {
         let cart = &ctx.snapshot.cart.cart;
         let mut decider = Decider::new(&ctx.rules, &ctx.catalogue, &ctx.snapshot.facts, cart);
         let currency = ctx.catalogue.catalogue().currency();
-        let overflow = |e: crate::model::ModelError| ServiceError::Internal(e.to_string());
+        let overflow = |e: tillval_engine::model::ModelError| ServiceError::Internal(e.to_string());
         let (mut monthly_total, mut one_time_total) =
             (Money::zero(currency), Money::zero(currency));
         let (mut lines, mut problems) = (Vec::new(), Vec::new());
@@ -115,7 +115,7 @@ impl CartView {
 }
 
 fn parse_quantity(quantity: i64) -> Result<Quantity, ServiceError> {
-    Quantity::new(quantity).map_err(ServiceError::invalid("quantity"))
+    Quantity::new(quantity).map_err(ServiceError::invalid(crate::Input::Quantity))
 }
 
 impl<S: Store> Services<S> {
@@ -150,7 +150,7 @@ impl<S: Store> Services<S> {
             .option
             .unit()
             .check(quantity)
-            .map_err(ServiceError::invalid("quantity"))?;
+            .map_err(ServiceError::invalid(crate::Input::Quantity))?;
         if ctx.snapshot.cart.cart.contains(option) {
             return Err(ServiceError::Refused(Refusal::plain(
                 RefusalCode::AlreadyInCart,
@@ -253,7 +253,7 @@ impl<S: Store> Services<S> {
             .option
             .unit()
             .check(quantity)
-            .map_err(ServiceError::invalid("quantity"))?;
+            .map_err(ServiceError::invalid(crate::Input::Quantity))?;
         self.store
             .cart_set_quantity(tenant, object, option, quantity, self.clock.now())
             .await?;

@@ -1,8 +1,8 @@
 //! Changing a catalogue while serving (staff): the store is written, then the cache told.
 
-use crate::model::{AddOnOption, AddOnOptionRecord, PropertyId};
 use crate::service::{ServiceError, Services};
 use crate::store::Store;
+use tillval_engine::model::{AddOnOption, AddOnOptionRecord, PropertyId};
 
 impl<S: Store> Services<S> {
     /// Inserts or replaces one option in a property's catalogue, and drops the cached
@@ -16,17 +16,18 @@ impl<S: Store> Services<S> {
             .store
             .catalogue(property)
             .await?
-            .ok_or(ServiceError::NotFound(crate::model::Entity::Catalogue))?;
+            .ok_or(ServiceError::NotFound(crate::entity::Entity::Catalogue))?;
         if catalogue.category(&record.category).is_none() {
             return Err(ServiceError::InvalidInput {
-                field: "category",
+                field: crate::Input::Category,
                 message: format!("no category {}", record.category),
             });
         }
-        let option = AddOnOption::try_from(record).map_err(ServiceError::invalid("option"))?;
+        let option =
+            AddOnOption::try_from(record).map_err(ServiceError::invalid(crate::Input::Option))?;
         if option.currency() != catalogue.currency() {
             return Err(ServiceError::InvalidInput {
-                field: "monthlyPrice",
+                field: crate::Input::MonthlyPrice,
                 message: format!("the catalogue is in {}", catalogue.currency()),
             });
         }

@@ -1,6 +1,6 @@
 //! Prints the catalogue view of the demo tenants' apartments: what each may order and why not.
 //!
-//! cargo run -p tillval-engine --example catalogue_view -- [--lang sv|en] [--tenant ID] [--rules DIR]
+//! cargo run -p tillval-services --example catalogue_view -- [--lang sv|en] [--tenant ID] [--rules DIR]
 
 use std::error::Error;
 use std::path::PathBuf;
@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use tillval_engine::availability::{OptionStatus, catalogue_view};
 use tillval_engine::catalogue::{CatalogueCache, InMemoryCatalogueSource};
-use tillval_engine::demo::demo;
 use tillval_engine::model::Language;
 use tillval_engine::rules::RuleSet;
+use tillval_services::demo::demo;
 
 struct Args {
     language: Language,

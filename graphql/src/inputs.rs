@@ -1,0 +1,142 @@
+//! What clients send: the input objects, and their conversion into the model's checked types
+//! (`TryFrom`), so a resolver holds either a value that cannot be wrong or the input field
+//! that was.
+
+use async_graphql::{ID, InputObject};
+use tillval_engine::model::{
+    AddOnOptionRecord, CategoryId, Currency, ModelError, Money, OptionId, Picture, Quantity,
+    SpaceId, Unit,
+};
+
+use crate::errors::UserError;
+use crate::ids::{Kind, decode};
+use crate::types::UnitKind;
+
+#[derive(Debug, InputObject)]
+pub struct CartLineInput {
+    pub option_id: ID,
+    #[graphql(default = 1)]
+    pub quantity: i64,
+}
+
+#[derive(Debug, InputObject)]
+pub struct CheckoutDetailsInput {
+    pub contact_phone: Option<String>,
+    pub preferred_date: Option<chrono::NaiveDate>,
+    #[graphql(default)]
+    pub message: String,
+}
+
+#[derive(Debug, InputObject)]
+pub struct CheckoutSubmitInput {
+    /// "Jag godkänner villkoren" (S13): must be true.
+    pub accept_terms: bool,
+    /// The version of the terms the tenant read.
+    pub terms_version: i64,
+    /// A client-made key, 8–128 characters: sending twice with it makes one case.
+    pub idempotency_key: String,
+}
+
+#[derive(Debug, InputObject)]
+pub struct MoneyInput {
+    /// Minor units (öre).
+    pub amount: i64,
+    pub currency: String,
+}
+
+#[derive(Debug, InputObject)]
+pub struct PictureInput {
+    pub thumbnail: String,
+    pub large: String,
+    #[graphql(default)]
+    pub alt: String,
+}
+
+#[derive(Debug, InputObject)]
+pub struct AddOnOptionInput {
+    /// The option's key within the property: new, or an existing one to replace.
+    pub handle: String,
+    pub category_id: ID,
+    pub space_id: ID,
+    pub name: String,
+    #[graphql(default)]
+    pub description: String,
+    pub pictures: Vec<PictureInput>,
+    pub monthly_price: MoneyInput,
+    pub one_time_fee: MoneyInput,
+    pub unit: UnitKind,
+    #[graphql(default = 1)]
+    pub max_quantity: i64,
+    #[graphql(default)]
+    pub position: u32,
+}
+
+/// An input field that does not hold what it must, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidField {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl InvalidField {
+    fn of(field: &'static str) -> impl Fn(ModelError) -> InvalidField {
+        move |error| InvalidField {
+            field,
+            message: error.to_string(),
+        }
+    }
+}
+
+impl From<InvalidField> for UserError {
+    fn from(invalid: InvalidField) -> Self {
+        UserError::new("INVALID_INPUT", Some(invalid.field), invalid.message)
+    }
+}
+
+impl MoneyInput {
+    fn to_money(&self, field: &'static str) -> Result<Money, InvalidField> {
+        let currency = Currency::parse(&self.currency).map_err(InvalidField::of(field))?;
+        Money::from_minor(self.amount, currency).map_err(InvalidField::of(field))
+    }
+}
+
+impl TryFrom<&AddOnOptionInput> for AddOnOptionRecord {
+    type Error = InvalidField;
+
+    fn try_from(input: &AddOnOptionInput) -> Result<Self, Self::Error> {
+        let category = decode(Kind::Category, &input.category_id).ok_or(InvalidField {
+            field: "categoryId",
+            message: "not a category id".to_owned(),
+        })?;
+        let space = decode(Kind::Space, &input.space_id).ok_or(InvalidField {
+            field: "spaceId",
+            message: "not a space id".to_owned(),
+        })?;
+        Ok(AddOnOptionRecord {
+            id: OptionId::parse(&input.handle).map_err(InvalidField::of("handle"))?,
+            category: CategoryId::parse(category).map_err(InvalidField::of("categoryId"))?,
+            space: SpaceId::parse(space).map_err(InvalidField::of("spaceId"))?,
+            name: input.name.clone(),
+            description: input.description.clone(),
+            pictures: input
+                .pictures
+                .iter()
+                .map(|p| Picture {
+                    thumbnail: p.thumbnail.clone(),
+                    large: p.large.clone(),
+                    alt: p.alt.clone(),
+                })
+                .collect(),
+            monthly_price: input.monthly_price.to_money("monthlyPrice")?,
+            one_time_fee: input.one_time_fee.to_money("oneTimeFee")?,
+            unit: match input.unit {
+                UnitKind::Single => Unit::Single,
+                UnitKind::Piece => Unit::Piece {
+                    max: Quantity::new(input.max_quantity)
+                        .map_err(InvalidField::of("maxQuantity"))?,
+                },
+            },
+            position: input.position,
+        })
+    }
+}

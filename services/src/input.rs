@@ -1,0 +1,38 @@
+//! The inputs of the services' operations, by what they mean. An error names the input it
+//! refuses with one of these; a facade names it in its own terms (the GraphQL facade maps each
+//! to its input field), so the services never spell another layer's field names.
+
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Input {
+    Amount,
+    Category,
+    ContactPhone,
+    Currency,
+    Details,
+    First,
+    IdempotencyKey,
+    MonthlyPrice,
+    Option,
+    Quantity,
+    Retention,
+}
+
+impl fmt::Display for Input {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Input::Amount => "amount",
+            Input::Category => "category",
+            Input::ContactPhone => "contact phone",
+            Input::Currency => "currency",
+            Input::Details => "details",
+            Input::First => "first",
+            Input::IdempotencyKey => "idempotency key",
+            Input::MonthlyPrice => "monthly price",
+            Input::Option => "option",
+            Input::Quantity => "quantity",
+            Input::Retention => "retention",
+        })
+    }
+}

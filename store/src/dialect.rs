@@ -1,0 +1,41 @@
+//! What differs between the databases, and nothing else: how a write transaction begins, how
+//! a row is locked, where case numbers come from, and how other nodes hear of a change. The
+//! store's body (`body.rs`) is written once against this trait.
+
+use std::future::Future;
+
+use sqlx::{Database, Pool, Transaction};
+use tillval_services::store::StoreChange;
+use tokio::sync::broadcast;
+
+use crate::SqlError;
+
+pub(crate) trait Dialect: std::fmt::Debug + Clone + Send + Sync + 'static {
+    type Db: Database;
+
+    /// Appended to a `SELECT` that must hold its rows until the transaction ends. Empty where
+    /// [`Dialect::begin_write`] already keeps every other writer out.
+    const FOR_UPDATE: &'static str;
+
+    /// Begins a transaction that will write.
+    fn begin_write(
+        pool: &Pool<Self::Db>,
+    ) -> impl Future<Output = Result<Transaction<'static, Self::Db>, sqlx::Error>> + Send;
+
+    /// The next case number's sequence within `year` (or across years, where one sequence
+    /// serves), in the transaction that uses it.
+    fn next_case_number(
+        conn: &mut <Self::Db as Database>::Connection,
+        year: i32,
+    ) -> impl Future<Output = Result<i64, sqlx::Error>> + Send;
+
+    /// Tells the other nodes of `change` when the transaction on `conn` commits.
+    fn notify(
+        &self,
+        conn: &mut <Self::Db as Database>::Connection,
+        change: &StoreChange,
+    ) -> impl Future<Output = Result<(), SqlError>> + Send;
+
+    /// The changes other nodes made, where there can be other nodes.
+    fn changes(&self) -> Option<broadcast::Receiver<StoreChange>>;
+}
