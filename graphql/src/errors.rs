@@ -4,7 +4,7 @@
 use async_graphql::{ErrorExtensions, SimpleObject};
 use tillval_engine::model::Language;
 use tillval_engine::rules::RuleSet;
-use tillval_services::service::ServiceError;
+use tillval_services::service::{RefusalCode, ServiceError};
 use tillval_services::{Entity, Input};
 
 use crate::types::Reason;
@@ -40,6 +40,16 @@ pub fn input_field(input: Input) -> &'static str {
         Input::Quantity => "quantity",
         Input::Retention => "retention",
     }
+}
+
+/// The input field a refusal concerns, where one does: the terms' checkbox and version.
+fn refusal_field(code: RefusalCode) -> Option<Vec<String>> {
+    let field = match code {
+        RefusalCode::TermsNotAccepted => "acceptTerms",
+        RefusalCode::TermsOutdated => "termsVersion",
+        _ => return None,
+    };
+    Some(vec!["input".to_owned(), field.to_owned()])
 }
 
 /// A service error as a GraphQL error (queries, and what a payload cannot hold).
@@ -132,7 +142,7 @@ pub fn to_user_error(
                 .join(" ");
             UserError {
                 code: refusal.code.as_str().into(),
-                field: None,
+                field: refusal_field(refusal.code),
                 message,
                 reasons,
             }

@@ -8,6 +8,8 @@ use tillval_engine::model::{
     SpaceId, Unit,
 };
 
+use tillval_services::order::{IdempotencyKey, SubmitRequest};
+
 use crate::errors::UserError;
 use crate::ids::{Kind, decode};
 use crate::types::UnitKind;
@@ -137,6 +139,19 @@ impl TryFrom<&AddOnOptionInput> for AddOnOptionRecord {
                 },
             },
             position: input.position,
+        })
+    }
+}
+
+impl TryFrom<&CheckoutSubmitInput> for SubmitRequest {
+    type Error = InvalidField;
+
+    fn try_from(input: &CheckoutSubmitInput) -> Result<Self, Self::Error> {
+        Ok(SubmitRequest {
+            accept_terms: input.accept_terms,
+            terms_version: input.terms_version,
+            idempotency_key: IdempotencyKey::parse(&input.idempotency_key)
+                .map_err(InvalidField::of("idempotencyKey"))?,
         })
     }
 }

@@ -9,8 +9,8 @@ use futures_util::{Stream, StreamExt};
 use tillval_engine::model::{AddOnOptionRecord, Currency, PropertyId, TenantId};
 use tillval_services::Entity;
 use tillval_services::case::Actor;
-use tillval_services::order::{IdempotencyKey, SubmitRequest};
-use tillval_services::service::{RefusalCode, ServiceError, Services};
+use tillval_services::order::SubmitRequest;
+use tillval_services::service::{ServiceError, Services};
 use tokio_stream::wrappers::BroadcastStream;
 
 use crate::AppStore;
@@ -437,22 +437,15 @@ impl CoreMutation {
             parse_rental_object_id(&rental_object_id)?,
             services(ctx)?,
         );
-        let rules = services.rules();
-        let key = match IdempotencyKey::parse(&input.idempotency_key) {
-            Ok(key) => key,
-            Err(e) => {
-                let error = UserError::new("INVALID_INPUT", Some("idempotencyKey"), e.to_string());
+        let request = match SubmitRequest::try_from(&input) {
+            Ok(request) => request,
+            Err(invalid) => {
                 return Ok(CheckoutSubmitPayload {
                     case: None,
                     replayed: false,
-                    user_errors: vec![error],
+                    user_errors: vec![invalid.into()],
                 });
             }
-        };
-        let request = SubmitRequest {
-            accept_terms: input.accept_terms,
-            terms_version: input.terms_version,
-            idempotency_key: key,
         };
         match services.checkout_submit(&tenant, &object, &request).await {
             Ok(sent) => Ok(CheckoutSubmitPayload {
@@ -464,26 +457,11 @@ impl CoreMutation {
                 user_errors: Vec::new(),
             }),
             Err(ServiceError::NotFound(what @ Entity::RentalObject)) => Err(not_found(what)),
-            Err(error) => {
-                // The refusals about the terms name the input field they concern.
-                let field = match &error {
-                    ServiceError::Refused(refusal) => match refusal.code {
-                        RefusalCode::TermsNotAccepted => Some("acceptTerms"),
-                        RefusalCode::TermsOutdated => Some("termsVersion"),
-                        _ => None,
-                    },
-                    _ => None,
-                };
-                let mut user_error = to_user_error(error, &rules, language(ctx))?;
-                if let Some(field) = field {
-                    user_error.field = Some(vec!["input".into(), field.into()]);
-                }
-                Ok(CheckoutSubmitPayload {
-                    case: None,
-                    replayed: false,
-                    user_errors: vec![user_error],
-                })
-            }
+            Err(error) => Ok(CheckoutSubmitPayload {
+                case: None,
+                replayed: false,
+                user_errors: vec![to_user_error(error, &services.rules(), language(ctx))?],
+            }),
         }
     }
 
