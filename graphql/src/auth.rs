@@ -59,6 +59,9 @@ pub struct Auth {
     decoding: DecodingKey,
     validation: Validation,
     max_lifetime_secs: u64,
+    /// The key of the portal's form tokens, derived from the secret: every node that shares
+    /// the secret accepts every node's forms.
+    form_key: [u8; 32],
 }
 
 /// A verified token: who, and until when (seconds since the epoch).
@@ -76,6 +79,31 @@ impl std::fmt::Debug for Auth {
 
 /// Only for `--demo` and development, announced loudly when used.
 pub const DEVELOPMENT_SECRET: &str = "tillval-development-secret-not-for-production-use";
+
+fn mac(key: &[u8], message: &[u8]) -> [u8; 32] {
+    use hmac::Mac;
+    // HMAC takes a key of any length, so this cannot fail; a zero tag would only refuse forms.
+    match hmac::Hmac::<sha2::Sha256>::new_from_slice(key) {
+        Ok(mut mac) => {
+            mac.update(message);
+            mac.finalize().into_bytes().into()
+        }
+        Err(_) => [0; 32],
+    }
+}
+
+fn hex(text: &str) -> Option<Vec<u8>> {
+    if text.len() != 64 {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| {
+            text.get(i..i + 2)
+                .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+        })
+        .collect()
+}
 
 fn now() -> u64 {
     SystemTime::now()
@@ -104,11 +132,34 @@ impl Auth {
             decoding: DecodingKey::from_secret(secret),
             validation,
             max_lifetime_secs,
+            form_key: mac(secret, b"tillval portal form tokens v1"),
         })
     }
 
     pub fn max_lifetime_secs(&self) -> u64 {
         self.max_lifetime_secs
+    }
+
+    /// The anti-forgery token of a session's forms: an HMAC of the session's token, so a page
+    /// on another site, which cannot read the session, cannot make one.
+    pub fn form_token(&self, session: &str) -> String {
+        mac(&self.form_key, session.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// Whether `given` is the form token of `session`, compared in constant time.
+    pub fn form_token_ok(&self, session: &str, given: &str) -> bool {
+        use hmac::Mac;
+        let Some(given) = hex(given) else {
+            return false;
+        };
+        let Ok(mut check) = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.form_key) else {
+            return false;
+        };
+        check.update(session.as_bytes());
+        check.verify_slice(&given).is_ok()
     }
 
     pub fn issue(&self, subject: &str, role: Role, ttl_seconds: u64) -> Result<String, AuthError> {
@@ -180,6 +231,21 @@ impl Auth {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn form_tokens_belong_to_one_session_and_one_secret() {
+        let auth = Auth::new(DEVELOPMENT_SECRET.as_bytes()).unwrap();
+        let token = auth.form_token("session-a");
+        assert_eq!(token.len(), 64);
+        assert!(auth.form_token_ok("session-a", &token));
+        assert!(!auth.form_token_ok("session-b", &token));
+        assert!(!auth.form_token_ok("session-a", ""));
+        assert!(!auth.form_token_ok("session-a", &token[..63]));
+        assert!(!auth.form_token_ok("session-a", &"zz".repeat(32)));
+        assert!(!auth.form_token_ok("session-a", "ä".repeat(32).as_str()));
+        let other = Auth::new(&[7u8; 32]).unwrap();
+        assert!(!other.form_token_ok("session-a", &token));
+    }
 
     #[test]
     fn issues_and_verifies_and_refuses_tampering_and_weak_secrets() {

@@ -10,6 +10,7 @@ pub mod ids;
 pub mod inputs;
 pub mod listener;
 pub mod pictures;
+pub mod portal;
 pub mod query_shape;
 pub mod schema;
 pub mod server;

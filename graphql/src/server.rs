@@ -45,7 +45,8 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql", post(graphql))
         .route("/graphql/ws", get(crate::websocket::graphql_ws))
         .route("/health", get(|| async { "ok" }))
-        .route("/ready", get(ready));
+        .route("/ready", get(ready))
+        .merge(crate::portal::routes(state.production));
     if !state.production {
         // The demo's drawn pictures and GraphiQL are for development; a landlord's pictures
         // are addresses of their own.

@@ -1,0 +1,210 @@
+//! The portal's own words, in Swedish (the default) and English, each under a code. What the
+//! rules say (reasons) is not here: it comes from the rule set's messages through the API, so a
+//! landlord's own rules speak in the portal unchanged.
+
+use tillval_engine::model::Language;
+
+macro_rules! texts {
+    ($($name:ident => $sv:literal, $en:literal;)*) => {
+        /// A text of the portal's, by code.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Text {
+            $($name,)*
+        }
+
+        impl Text {
+            pub fn get(self, language: Language) -> &'static str {
+                match (self, language) {
+                    $((Text::$name, Language::Sv) => $sv,
+                    (Text::$name, Language::En) => $en,)*
+                }
+            }
+
+            /// The code under which the text is kept (the variant's name): what a translator or
+            /// a test names it by.
+            #[allow(dead_code)]
+            pub fn code(self) -> &'static str {
+                match self {
+                    $(Text::$name => stringify!($name),)*
+                }
+            }
+
+            #[allow(dead_code)]
+            pub const ALL: &'static [Text] = &[$(Text::$name,)*];
+        }
+    };
+}
+
+texts! {
+    SiteName => "Mina sidor", "My pages";
+    SkipToContent => "Hoppa till innehållet", "Skip to content";
+    MainMenu => "Huvudmeny", "Main menu";
+    AddOns => "Tillval", "Add-ons";
+    Cart => "Varukorg", "Cart";
+    Cases => "Ärenden", "Cases";
+    OtherLanguage => "English", "Svenska";
+    OtherLanguageName => "Read in English", "Läs på svenska";
+    SignOut => "Logga ut", "Sign out";
+    SignIn => "Logga in", "Sign in";
+    SignInAs => "Logga in som …", "Sign in as …";
+    SignInAsButton => "Logga in som", "Sign in as";
+    SignInDemoLead => "Det här är demons inloggning: välj en hyresgäst. I drift loggar hyresgästen in med sin hyresvärds inloggning (till exempel BankID).", "This is the demo's sign-in: pick a tenant. In production, tenants sign in with their landlord's sign-in (for example BankID).";
+    SignInElsewhere => "Logga in via din hyresvärds inloggning för att se dina tillval.", "Sign in through your landlord's sign-in to see your add-ons.";
+    SeedFree => "kan beställa", "may order";
+    SeedDebt => "har en skuld", "has a debt";
+    SeedOngoingOrder => "har en pågående beställning", "has an ongoing order";
+    SeedUnpaidFee => "har en avgift som inte är färdigbetald", "has a fee not fully paid";
+    SeedPieceUnit => "beställer styckvis", "orders by the piece";
+    CategoriesTitle => "Tillval för din lägenhet", "Add-ons for your apartment";
+    CategoriesLead => "Välj en kategori för att se vad du kan beställa.", "Choose a category to see what you can order.";
+    CartEmpty => "Varukorgen är tom.", "The cart is empty.";
+    CartArticles => "Varukorgen: {n} artiklar", "Cart: {n} articles";
+    CartArticlesShort => "{n} artiklar", "{n} articles";
+    CartArticleOne => "Varukorgen: 1 artikel", "Cart: 1 article";
+    CartArticleOneShort => "1 artikel", "1 article";
+    NoCategories => "Det finns inga tillval för din lägenhet just nu.", "There are no add-ons for your apartment right now.";
+    OptionsInCategory => "{n} tillval", "{n} add-ons";
+    GateTitle => "Du kan inte beställa tillval just nu", "You cannot order add-ons right now";
+    BackToCategories => "Tillbaka till kategorier", "Back to categories";
+    ToCheckout => "Till kassan", "To checkout";
+    Order => "Beställ", "Order";
+    Quantity => "Antal", "Quantity";
+    Decrease => "Minska antal", "Decrease quantity";
+    Increase => "Öka antal", "Increase quantity";
+    PerMonth => "{price} per månad", "{price} per month";
+    OneTimeFee => "Engångsavgift: {price}", "One-time fee: {price}";
+    NoOneTimeFee => "Ingen engångsavgift", "No one-time fee";
+    Space => "Utrymme: {space}", "Space: {space}";
+    UnitPiece => "Styckvis, högst {n}", "By the piece, at most {n}";
+    UnitSingle => "En per beställning", "One per order";
+    InCart => "Ligger i varukorgen", "In the cart";
+    Unavailable => "Kan inte beställas:", "Cannot be ordered:";
+    RuleErrorShort => "Kan inte bedömas just nu. Försök igen senare.", "Cannot be decided right now. Please try again later.";
+    MorePictures => "Visa större bilder av {name}", "Show larger pictures of {name}";
+    PicturesTitle => "Bilder: {name}", "Pictures: {name}";
+    PictureOf => "Bild {n} av {total}", "Picture {n} of {total}";
+    Added => "{name} ligger nu i varukorgen.", "{name} is now in the cart.";
+    CheckoutTitle => "Kassa", "Checkout";
+    CartLines => "I varukorgen", "In the cart";
+    Article => "Tillval", "Add-on";
+    MonthlyCost => "Per månad", "Per month";
+    OneTimeCost => "Engångsavgift", "One-time fee";
+    Total => "Totalt", "Total";
+    ChangeQuantity => "Ändra antal", "Change quantity";
+    Remove => "Ta bort", "Remove";
+    LineRemoved => "Tillvalet är borttaget ur varukorgen.", "The add-on is removed from the cart.";
+    QuantityChanged => "Antalet är ändrat.", "The quantity is changed.";
+    LineProblem => "Kan inte längre beställas:", "Can no longer be ordered:";
+    DetailsTitle => "Uppgifter om beställningen", "Order details";
+    ContactPhone => "Telefonnummer", "Phone number";
+    ContactPhoneHint => "Så att vi kan nå dig om installationen, till exempel 070-123 45 67.", "So that we can reach you about the installation, for example 070-123 45 67.";
+    PreferredDate => "Önskat datum (valfritt)", "Preferred date (optional)";
+    Message => "Meddelande (valfritt)", "Message (optional)";
+    PreferredDateShort => "Önskat datum", "Preferred date";
+    MessageShort => "Meddelande", "Message";
+    SaveDetails => "Spara uppgifter", "Save details";
+    DetailsSaved => "Uppgifterna är sparade.", "The details are saved.";
+    TermsTitle => "Villkor", "Terms";
+    AcceptTerms => "Jag godkänner villkoren", "I accept the terms";
+    SendOrder => "Skicka beställning", "Send order";
+    ErrorSummaryTitle => "Det finns ett problem", "There is a problem";
+    AcceptTermsRequired => "Kryssa i att du godkänner villkoren för att skicka beställningen.", "Tick that you accept the terms to send the order.";
+    SentTitle => "Beställningen är skickad", "The order is sent";
+    SentCaseNumber => "Ditt ärendenummer", "Your case number";
+    SentNext => "Du kan följa ärendet här och under Ärenden.", "You can follow the case here and under Cases.";
+    CasesTitle => "Dina ärenden", "Your cases";
+    NoCases => "Du har inga ärenden än.", "You have no cases yet.";
+    CaseNumber => "Ärendenummer", "Case number";
+    Created => "Skapat", "Created";
+    Status => "Status", "Status";
+    Contents => "Innehåll", "Contents";
+    CaseTitle => "Ärende {number}", "Case {number}";
+    History => "Historik", "History";
+    ActorTenant => "Du", "You";
+    ActorStaff => "Hyresvärden", "The landlord";
+    CancelCase => "Avbryt ärendet", "Cancel the case";
+    CaseCancelled => "Ärendet är avbrutet.", "The case is cancelled.";
+    BackToCases => "Tillbaka till ärenden", "Back to cases";
+    StatusChanged => "Ärende {number} har nu status: {status}", "Case {number} now has the status: {status}";
+    AcceptedTermsVersion => "Godkända villkor, version {n}", "Accepted terms, version {n}";
+    NotGiven => "Inte angivet", "Not given";
+    StatusSubmitted => "Skickad", "Sent";
+    StatusUnderReview => "Granskas", "Under review";
+    StatusApproved => "Godkänd", "Approved";
+    StatusScheduled => "Inplanerad", "Scheduled";
+    StatusInstalled => "Installerad", "Installed";
+    StatusRejected => "Avslagen", "Rejected";
+    StatusCancelled => "Avbruten", "Cancelled";
+    NotFoundTitle => "Sidan finns inte", "Page not found";
+    NotFoundLead => "Det du letar efter finns inte, eller så är det inte ditt.", "What you are looking for does not exist, or is not yours.";
+    ForbiddenTitle => "Det gick inte", "That did not work";
+    ForbiddenLead => "Formuläret hade gått ut. Gå tillbaka, ladda om sidan och försök igen.", "The form had expired. Go back, reload the page and try again.";
+    UnavailableTitle => "Tjänsten svarar inte just nu", "The service is not answering right now";
+    UnavailableLead => "Försök igen om en stund.", "Please try again in a moment.";
+    BadInputTitle => "Något i formuläret stämmer inte", "Something in the form is not right";
+    Apartment => "Lägenhet", "Apartment";
+    PhoneInvalid => "Skriv ett telefonnummer med 6–20 siffror, till exempel 070-123 45 67.", "Enter a phone number of 6–20 digits, for example 070-123 45 67.";
+    DetailsInvalid => "Datumet kan inte ha passerat, och meddelandet får vara högst 1 000 tecken.", "The date cannot be in the past, and the message can be at most 1,000 characters.";
+    QuantityInvalid => "Välj ett antal från 1 till det största som går att beställa.", "Choose a quantity from 1 to the most that can be ordered.";
+    OrderRefused => "Det gick inte att beställa:", "The order did not go through:";
+    CaseRefused => "Ärendet kunde inte ändras:", "The case could not be changed:";
+}
+
+impl Text {
+    /// The text with `{name}` placeholders filled in.
+    pub fn with(self, language: Language, params: &[(&str, &str)]) -> String {
+        let mut text = self.get(language).to_owned();
+        for (name, value) in params {
+            text = text.replace(&format!("{{{name}}}"), value);
+        }
+        text
+    }
+}
+
+/// "3 artiklar", "1 artikel": the cart's article count, short or as a sentence.
+pub fn articles(language: Language, count: i64, sentence: bool) -> String {
+    match (count, sentence) {
+        (1, true) => Text::CartArticleOne.get(language).to_owned(),
+        (1, false) => Text::CartArticleOneShort.get(language).to_owned(),
+        (n, true) => Text::CartArticles.with(language, &[("n", &n.to_string())]),
+        (n, false) => Text::CartArticlesShort.with(language, &[("n", &n.to_string())]),
+    }
+}
+
+/// A case status in words.
+pub fn status(code: &str, language: Language) -> &'static str {
+    let text = match code {
+        "SUBMITTED" => Text::StatusSubmitted,
+        "UNDER_REVIEW" => Text::StatusUnderReview,
+        "APPROVED" => Text::StatusApproved,
+        "SCHEDULED" => Text::StatusScheduled,
+        "INSTALLED" => Text::StatusInstalled,
+        "REJECTED" => Text::StatusRejected,
+        "CANCELLED" => Text::StatusCancelled,
+        _ => return "–",
+    };
+    text.get(language)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_text_exists_in_both_languages_and_differs_where_it_should() {
+        for text in Text::ALL {
+            assert!(!text.get(Language::Sv).is_empty(), "{}", text.code());
+            assert!(!text.get(Language::En).is_empty(), "{}", text.code());
+        }
+        assert_eq!(Text::Order.get(Language::Sv), "Beställ");
+        assert_eq!(Text::Order.code(), "Order");
+        assert_eq!(
+            Text::CartArticles.with(Language::En, &[("n", "3")]),
+            "Cart: 3 articles"
+        );
+        assert_eq!(status("UNDER_REVIEW", Language::Sv), "Granskas");
+        assert_eq!(articles(Language::Sv, 1, false), "1 artikel");
+        assert_eq!(articles(Language::Sv, 2, true), "Varukorgen: 2 artiklar");
+        assert_eq!(status("<script>", Language::Sv), "–");
+    }
+}
