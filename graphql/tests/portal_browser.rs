@@ -6,6 +6,13 @@
 //! `TILLVAL_REQUIRE_BROWSER=1` (set by `.ci/run`, which installs Chromium and the npm
 //! packages) a missing browser fails it.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 mod common;
 
 use std::path::{Path, PathBuf};
