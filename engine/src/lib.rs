@@ -35,6 +35,7 @@
 
 pub mod availability;
 pub mod catalogue;
+pub mod impact;
 pub mod model;
 pub mod rules;
 /// The generators behind `rules check --fuzz` and publishing: always built, public for

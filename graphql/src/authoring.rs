@@ -151,6 +151,186 @@ pub struct DecisionLogEntry {
     pub figures: String,
 }
 
+/// How many household × option pairs change, one way or the other.
+#[derive(Debug, Clone, Copy, SimpleObject)]
+pub struct ImpactCounts {
+    /// Orderable now, blocked with the candidate.
+    pub newly_blocked: u64,
+    /// Blocked now, orderable with the candidate.
+    pub newly_available: u64,
+    /// Blocked with both, for other reasons.
+    pub reasons_changed: u64,
+}
+
+impl From<tillval_engine::impact::Counts> for ImpactCounts {
+    fn from(c: tillval_engine::impact::Counts) -> Self {
+        ImpactCounts {
+            newly_blocked: c.newly_blocked,
+            newly_available: c.newly_available,
+            reasons_changed: c.reasons_changed,
+        }
+    }
+}
+
+/// A household an option changes for.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct ImpactHousehold {
+    pub tenant_id: ID,
+    pub rental_object_id: ID,
+    /// `NEWLY_BLOCKED`, `NEWLY_AVAILABLE` or `REASONS_CHANGED`.
+    pub change: String,
+    pub active_reasons: Vec<String>,
+    pub candidate_reasons: Vec<String>,
+}
+
+#[derive(Debug, Clone, SimpleObject)]
+pub struct OptionImpact {
+    pub option_id: ID,
+    pub name: String,
+    pub category_id: ID,
+    pub counts: ImpactCounts,
+    /// The first 50 households it changes for.
+    pub households: Vec<ImpactHousehold>,
+}
+
+#[derive(Debug, Clone, SimpleObject)]
+pub struct CategoryImpact {
+    pub category_id: ID,
+    pub counts: ImpactCounts,
+}
+
+#[derive(Debug, Clone, SimpleObject)]
+pub struct ReasonImpact {
+    /// The candidate's code for pairs blocked with it; the active set's for pairs it frees.
+    pub code: String,
+    pub counts: ImpactCounts,
+}
+
+#[derive(Debug, Clone, SimpleObject)]
+pub struct ImpactScriptError {
+    pub function: String,
+    pub count: u64,
+    pub example: String,
+}
+
+/// What a candidate rule set would change for every household, before it goes live.
+#[derive(Debug, SimpleObject)]
+pub struct RuleSetImpact {
+    /// False when the time limit stopped the preview before every household.
+    pub complete: bool,
+    pub active: String,
+    pub candidate: String,
+    pub households: u64,
+    pub households_changed: u64,
+    pub options_decided: u64,
+    pub totals: ImpactCounts,
+    pub by_option: Vec<OptionImpact>,
+    pub by_category: Vec<CategoryImpact>,
+    pub by_reason: Vec<ReasonImpact>,
+    pub script_errors: Vec<ImpactScriptError>,
+    pub elapsed_ms: u64,
+    /// Why the candidate could not be previewed (it does not compile); nothing was decided.
+    pub problems: Vec<RuleProblem>,
+}
+
+impl RuleSetImpact {
+    fn refused(problems: Vec<RuleProblem>) -> Self {
+        RuleSetImpact {
+            complete: false,
+            active: String::new(),
+            candidate: String::new(),
+            households: 0,
+            households_changed: 0,
+            options_decided: 0,
+            totals: tillval_engine::impact::Counts::default().into(),
+            by_option: Vec::new(),
+            by_category: Vec::new(),
+            by_reason: Vec::new(),
+            script_errors: Vec::new(),
+            elapsed_ms: 0,
+            problems,
+        }
+    }
+}
+
+impl From<tillval_services::impact::ImpactPreview> for RuleSetImpact {
+    fn from(preview: tillval_services::impact::ImpactPreview) -> Self {
+        let report = preview.report;
+        let change = |c: tillval_engine::impact::Change| {
+            match c {
+                tillval_engine::impact::Change::NewlyBlocked => "NEWLY_BLOCKED",
+                tillval_engine::impact::Change::NewlyAvailable => "NEWLY_AVAILABLE",
+                tillval_engine::impact::Change::ReasonsChanged => "REASONS_CHANGED",
+            }
+            .to_owned()
+        };
+        let mut by_option: Vec<OptionImpact> = report
+            .by_option
+            .into_values()
+            .map(|o| OptionImpact {
+                option_id: encode(Kind::AddOnOption, o.option.as_str()),
+                name: o.name,
+                category_id: encode(Kind::Category, o.category.as_str()),
+                counts: o.counts.into(),
+                households: o
+                    .households
+                    .into_iter()
+                    .map(|h| ImpactHousehold {
+                        tenant_id: encode(Kind::Tenant, h.tenant.as_str()),
+                        rental_object_id: encode(Kind::RentalObject, h.rental_object.as_str()),
+                        change: change(h.change),
+                        active_reasons: h.active_reasons,
+                        candidate_reasons: h.candidate_reasons,
+                    })
+                    .collect(),
+            })
+            .collect();
+        // The options that change for the most households first.
+        by_option.sort_by_key(|o| {
+            std::cmp::Reverse(
+                o.counts.newly_blocked + o.counts.newly_available + o.counts.reasons_changed,
+            )
+        });
+        RuleSetImpact {
+            complete: preview.complete,
+            active: preview.active,
+            candidate: preview.candidate,
+            households: report.households,
+            households_changed: report.households_changed,
+            options_decided: report.options_decided,
+            totals: report.totals.into(),
+            by_option,
+            by_category: report
+                .by_category
+                .into_iter()
+                .map(|(id, counts)| CategoryImpact {
+                    category_id: encode(Kind::Category, id.as_str()),
+                    counts: counts.into(),
+                })
+                .collect(),
+            by_reason: report
+                .by_reason
+                .into_iter()
+                .map(|(code, counts)| ReasonImpact {
+                    code,
+                    counts: counts.into(),
+                })
+                .collect(),
+            script_errors: report
+                .script_errors
+                .into_values()
+                .map(|e| ImpactScriptError {
+                    function: e.function,
+                    count: e.count,
+                    example: e.example,
+                })
+                .collect(),
+            elapsed_ms: u64::try_from(preview.elapsed.as_millis()).unwrap_or(u64::MAX),
+            problems: Vec::new(),
+        }
+    }
+}
+
 fn tenant_id(id: &ID) -> Result<TenantId> {
     decode(Kind::Tenant, id)
         .and_then(|t| TenantId::parse(t).ok())
@@ -194,6 +374,26 @@ impl AuthoringQuery {
     async fn rule_sets(&self, ctx: &Context<'_>) -> Result<Vec<RuleSetVersion>> {
         let sets = services(ctx)?.rule_sets().await.map_err(to_graphql)?;
         Ok(sets.into_iter().map(Into::into).collect())
+    }
+
+    /// Staff: what a candidate rule set would change, decided over every household the
+    /// database holds against the set in force: per option, category and reason code, how many
+    /// household × option pairs become blocked, become available, or change reasons, with the
+    /// first households of each option, and the candidate's script errors per function.
+    /// Changes nothing. A candidate that does not compile answers its problems.
+    #[graphql(guard = "StaffOnly")]
+    async fn rule_set_impact(
+        &self,
+        ctx: &Context<'_>,
+        source: RuleSetInput,
+    ) -> Result<RuleSetImpact> {
+        match services(ctx)?.rule_set_impact(&source.into()).await {
+            Ok(preview) => Ok(preview.into()),
+            Err(ServiceError::RuleSetRefused(problems)) => Ok(RuleSetImpact::refused(
+                problems.iter().map(RuleProblem::from).collect(),
+            )),
+            Err(error) => Err(to_graphql(error)),
+        }
     }
 
     /// Staff: a tenant's catalogue decisions with, per option, what decided it.

@@ -173,6 +173,9 @@ enum RulesCommand {
         #[arg(long, default_value_t = 0)]
         fuzz: u32,
     },
+    /// What the folder's set would change for every household of the database, against the
+    /// set in force there: per option, category and reason code. Changes nothing.
+    Impact(ImpactArgs),
     /// For the cases of a facts file (the test-case format), every option's status, reasons
     /// and the function and file that decided it.
     Explain {
@@ -182,6 +185,22 @@ enum RulesCommand {
         #[arg(long, value_enum, default_value = "en")]
         lang: LangArg,
     },
+}
+
+#[derive(Debug, clap::Args)]
+struct ImpactArgs {
+    /// The candidate rule-set folder.
+    dir: PathBuf,
+    /// The database whose households and active set to compare against.
+    #[arg(
+        long,
+        env = "TILLVAL_DATABASE_URL",
+        default_value = "sqlite://tillval.db"
+    )]
+    database: String,
+    /// The whole report as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -328,6 +347,72 @@ fn rules_check(dir: &std::path::Path, fuzz: u32) -> bool {
     report.is_ok()
 }
 
+/// Previews the folder's set against the database's active one and prints what changes.
+async fn rules_impact(args: ImpactArgs) -> anyhow::Result<bool> {
+    use tillval_engine::rules::RuleSetSource;
+    use tillval_services::service::{Services, SystemClock};
+    let source = RuleSetSource::read_dir(&args.dir)
+        .with_context(|| format!("rule set {}", args.dir.display()))?;
+    let store = tillval_store::SqlStore::open(&args.database, PoolSettings::default())
+        .await
+        .with_context(|| tillval_graphql::app::redact(&args.database))?;
+    let services = Services::new(store, RuleSet::shipped()?, Arc::new(SystemClock));
+    services.start_rule_sets(&RuleSetSource::shipped()).await?;
+    let preview = match services.rule_set_impact(&source).await {
+        Ok(preview) => preview,
+        Err(tillval_services::ServiceError::RuleSetRefused(problems)) => {
+            for problem in &problems {
+                println!("{}/{problem}", args.dir.display());
+            }
+            return Ok(false);
+        }
+        Err(error) => return Err(error.into()),
+    };
+    let report = &preview.report;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(report)?);
+        return Ok(true);
+    }
+    println!(
+        "{} against {}: {} household(s), {} changed; {} pair(s) newly blocked, {} newly available, {} with other reasons ({} ms{})",
+        preview.candidate,
+        preview.active,
+        report.households,
+        report.households_changed,
+        report.totals.newly_blocked,
+        report.totals.newly_available,
+        report.totals.reasons_changed,
+        preview.elapsed.as_millis(),
+        if preview.complete {
+            ""
+        } else {
+            ", stopped by the time limit"
+        }
+    );
+    for (code, counts) in &report.by_reason {
+        println!(
+            "  {code}: {} newly blocked, {} newly available, {} other reasons",
+            counts.newly_blocked, counts.newly_available, counts.reasons_changed
+        );
+    }
+    for option in report.by_option.values() {
+        println!(
+            "  {:<28} {:>6} newly blocked {:>6} newly available {:>6} other reasons",
+            option.option.as_str(),
+            option.counts.newly_blocked,
+            option.counts.newly_available,
+            option.counts.reasons_changed
+        );
+    }
+    for errors in report.script_errors.values() {
+        println!(
+            "  script errors in {}: {} (e.g. {})",
+            errors.function, errors.count, errors.example
+        );
+    }
+    Ok(report.script_errors.is_empty())
+}
+
 fn rules_explain(
     dir: &std::path::Path,
     facts: &std::path::Path,
@@ -449,6 +534,14 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
             command: RulesCommand::Check { dir, fuzz },
         } => {
             if !rules_check(&dir, fuzz) {
+                return Ok(std::process::ExitCode::FAILURE);
+            }
+            Ok(())
+        }
+        Command::Rules {
+            command: RulesCommand::Impact(args),
+        } => {
+            if !rules_impact(args).await? {
                 return Ok(std::process::ExitCode::FAILURE);
             }
             Ok(())

@@ -260,3 +260,55 @@ async fn twenty_publishes_under_load_fail_no_request() {
         served.load(Ordering::Relaxed)
     );
 }
+
+const IMPACT: &str = "query($s: RuleSetInput!) { ruleSetImpact(source: $s) { complete households householdsChanged totals { newlyBlocked newlyAvailable reasonsChanged } byReason { code counts { newlyBlocked } } byOption { optionId name counts { newlyBlocked } households { tenantId change candidateReasons } } scriptErrors { function count } problems { file line message } } }";
+
+#[tokio::test]
+async fn staff_preview_a_candidates_impact_and_tenants_cannot() {
+    let server = start().await;
+    let staff = server.staff_token();
+    // The monthly cap blocks what would take a household over its cap: the preview names the
+    // options and households, and nothing is published.
+    let preview = server
+        .data(Some(&staff), IMPACT, json!({ "s": monthly_cap() }))
+        .await;
+    let impact = &preview["ruleSetImpact"];
+    assert_eq!(impact["complete"], true);
+    assert!(impact["households"].as_u64().unwrap() >= 5, "{impact}");
+    assert_eq!(impact["problems"], json!([]));
+    assert_eq!(impact["scriptErrors"], json!([]));
+    let blocked = impact["totals"]["newlyBlocked"].as_u64().unwrap();
+    assert!(blocked > 0, "the cap blocks something in the demo: {impact}");
+    let by_option: u64 = impact["byOption"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["counts"]["newlyBlocked"].as_u64().unwrap())
+        .sum();
+    assert_eq!(blocked, by_option);
+    let sets = server
+        .data(Some(&staff), "{ ruleSets { version } }", json!({}))
+        .await;
+    assert!(
+        sets["ruleSets"].as_array().unwrap().len() <= 1,
+        "a preview publishes nothing: {sets}"
+    );
+
+    // A candidate that does not compile: its problem, at its file and line.
+    let mut broken = monthly_cap();
+    broken["scripts"][0]["content"] = json!("fn option_blocks(tenant, option) {\n    [ \n");
+    let refused = server.data(Some(&staff), IMPACT, json!({ "s": broken })).await;
+    let problem = &refused["ruleSetImpact"]["problems"][0];
+    assert!(problem["file"].as_str().unwrap().contains("option_blocks.rhai"), "{refused}");
+    assert!(problem["line"].as_u64().is_some());
+
+    // Tenants get nothing.
+    let tenant = server
+        .gql(
+            Some(&server.token("anna-svensson")),
+            IMPACT,
+            json!({ "s": monthly_cap() }),
+        )
+        .await;
+    assert_eq!(error_codes(&tenant), vec!["FORBIDDEN"]);
+}
