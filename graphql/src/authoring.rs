@@ -83,6 +83,35 @@ pub struct RuleSetValidation {
     pub problems: Vec<RuleProblem>,
     pub test_cases_run: u32,
     pub test_cases_passed: u32,
+    /// What the set's own test cases exercise: its own functions, and the reason codes its
+    /// messages name. A zero is something no case covers.
+    pub coverage: Vec<CoverageEntry>,
+}
+
+/// A function or reason code of the set, and in how many of its test cases it shows.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct CoverageEntry {
+    /// `FUNCTION` or `REASON_CODE`.
+    pub kind: String,
+    pub name: String,
+    pub cases: u32,
+}
+
+pub fn coverage_entries(coverage: &tillval_engine::rules::check::Coverage) -> Vec<CoverageEntry> {
+    let entry = |kind: &str| {
+        let kind = kind.to_owned();
+        move |(name, cases): &(String, u32)| CoverageEntry {
+            kind: kind.clone(),
+            name: name.clone(),
+            cases: *cases,
+        }
+    };
+    coverage
+        .functions
+        .iter()
+        .map(entry("FUNCTION"))
+        .chain(coverage.codes.iter().map(entry("REASON_CODE")))
+        .collect()
 }
 
 #[derive(Debug, Clone, SimpleObject)]
@@ -510,6 +539,7 @@ impl AuthoringMutation {
             problems: report.problems.iter().map(RuleProblem::from).collect(),
             test_cases_run: u32::try_from(report.tests.cases_run).unwrap_or(u32::MAX),
             test_cases_passed: u32::try_from(report.tests.cases_passed).unwrap_or(u32::MAX),
+            coverage: coverage_entries(&report.coverage),
         })
     }
 

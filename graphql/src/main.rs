@@ -339,6 +339,16 @@ fn rules_check(dir: &std::path::Path, fuzz: u32) -> bool {
             }
         );
     }
+    for (function, cases) in &report.coverage.functions {
+        println!("  {function}: blocks something in {cases} case(s)");
+    }
+    let uncovered = report.coverage.uncovered_codes();
+    if !uncovered.is_empty() {
+        println!(
+            "  reason code(s) no test case produces: {}",
+            uncovered.join(", ")
+        );
+    }
     if report.is_ok() {
         println!("ok");
     } else {

@@ -278,7 +278,10 @@ async fn staff_preview_a_candidates_impact_and_tenants_cannot() {
     assert_eq!(impact["problems"], json!([]));
     assert_eq!(impact["scriptErrors"], json!([]));
     let blocked = impact["totals"]["newlyBlocked"].as_u64().unwrap();
-    assert!(blocked > 0, "the cap blocks something in the demo: {impact}");
+    assert!(
+        blocked > 0,
+        "the cap blocks something in the demo: {impact}"
+    );
     let by_option: u64 = impact["byOption"]
         .as_array()
         .unwrap()
@@ -297,9 +300,17 @@ async fn staff_preview_a_candidates_impact_and_tenants_cannot() {
     // A candidate that does not compile: its problem, at its file and line.
     let mut broken = monthly_cap();
     broken["scripts"][0]["content"] = json!("fn option_blocks(tenant, option) {\n    [ \n");
-    let refused = server.data(Some(&staff), IMPACT, json!({ "s": broken })).await;
+    let refused = server
+        .data(Some(&staff), IMPACT, json!({ "s": broken }))
+        .await;
     let problem = &refused["ruleSetImpact"]["problems"][0];
-    assert!(problem["file"].as_str().unwrap().contains("option_blocks.rhai"), "{refused}");
+    assert!(
+        problem["file"]
+            .as_str()
+            .unwrap()
+            .contains("option_blocks.rhai"),
+        "{refused}"
+    );
     assert!(problem["line"].as_u64().is_some());
 
     // Tenants get nothing.

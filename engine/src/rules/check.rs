@@ -88,6 +88,76 @@ pub struct CheckReport {
     pub problems: Vec<Problem>,
     pub tests: TestReport,
     pub fuzz_cases: u32,
+    /// What the set's own test cases exercise of the set's own functions and reason codes.
+    pub coverage: Coverage,
+}
+
+/// Per function the set defines itself (not the shipped fallbacks), the cases in which it
+/// blocked something; per reason code its messages name (not the engine's own), the cases that
+/// produced it. A zero is a function or code no case exercises.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Coverage {
+    pub functions: Vec<(String, u32)>,
+    pub codes: Vec<(String, u32)>,
+}
+
+impl Coverage {
+    fn of(
+        source: &RuleSetSource,
+        rules: &RuleSet,
+        exercised: &super::testcases::Exercised,
+    ) -> Coverage {
+        let functions = ["order_blocks", "key_blocks", "option_blocks"]
+            .into_iter()
+            .filter(|f| {
+                rules
+                    .origin(f)
+                    .is_some_and(|file| !file.starts_with("shipped:"))
+            })
+            .map(|f| {
+                (
+                    f.to_owned(),
+                    exercised.functions.get(f).copied().unwrap_or(0),
+                )
+            })
+            .collect();
+        let mut codes = std::collections::BTreeSet::new();
+        for messages in [&source.messages_sv, &source.messages_en]
+            .into_iter()
+            .flatten()
+        {
+            if let Ok(table) = toml::from_str::<toml::Table>(messages) {
+                codes.extend(table.keys().cloned());
+            }
+        }
+        let codes = codes
+            .into_iter()
+            .filter(|code| !super::engine_codes::ALL.contains(&code.as_str()))
+            .map(|code| {
+                let cases = exercised.codes.get(&code).copied().unwrap_or(0);
+                (code, cases)
+            })
+            .collect();
+        Coverage { functions, codes }
+    }
+
+    /// The set's reason codes no case produces.
+    pub fn uncovered_codes(&self) -> Vec<&str> {
+        self.codes
+            .iter()
+            .filter(|(_, n)| *n == 0)
+            .map(|(code, _)| code.as_str())
+            .collect()
+    }
+
+    /// The set's functions that block nothing in any case.
+    pub fn uncovered_functions(&self) -> Vec<&str> {
+        self.functions
+            .iter()
+            .filter(|(_, n)| *n == 0)
+            .map(|(f, _)| f.as_str())
+            .collect()
+    }
 }
 
 impl CheckReport {
@@ -129,6 +199,7 @@ pub fn check(source: &RuleSetSource, limits: SandboxLimits, fuzz_cases: u32) -> 
                 problems: vec![Problem::from(&error)],
                 tests: TestReport::default(),
                 fuzz_cases: 0,
+                coverage: Coverage::default(),
             };
         }
     };
@@ -141,6 +212,7 @@ pub fn check(source: &RuleSetSource, limits: SandboxLimits, fuzz_cases: u32) -> 
         tests.cases_run += report.cases_run;
         tests.cases_passed += report.cases_passed;
         tests.failures.extend(report.failures);
+        tests.exercised.merge(report.exercised);
     }
     for failure in &tests.failures {
         let case = if failure.case.is_empty() {
@@ -165,11 +237,13 @@ pub fn check(source: &RuleSetSource, limits: SandboxLimits, fuzz_cases: u32) -> 
     } else {
         0
     };
+    let coverage = Coverage::of(source, &rules, &tests.exercised);
     CheckReport {
         rules: Some(rules),
         problems,
         tests,
         fuzz_cases: fuzzed,
+        coverage,
     }
 }
 
@@ -322,5 +396,36 @@ mod tests {
         assert!(report.is_ok(), "{:?}", report.problems);
         assert_eq!(report.fuzz_cases, 16);
         assert!(report.tests.cases_run > 0);
+    }
+
+    #[test]
+    fn coverage_lists_a_reason_code_no_case_produces() {
+        let shipped = check(&RuleSetSource::shipped(), SandboxLimits::default(), 0);
+        assert_eq!(
+            shipped.coverage.uncovered_codes(),
+            Vec::<&str>::new(),
+            "{:?}",
+            shipped.coverage
+        );
+        assert_eq!(shipped.coverage.uncovered_functions(), Vec::<&str>::new());
+        assert!(
+            shipped
+                .coverage
+                .codes
+                .iter()
+                .any(|(code, n)| code == "DEBT" && *n > 0)
+        );
+
+        // A code the messages name but no script path any case takes: listed, the rest not.
+        let mut source = RuleSetSource::shipped();
+        for messages in [&mut source.messages_sv, &mut source.messages_en]
+            .into_iter()
+            .flatten()
+        {
+            messages.push_str("\nNEVER_PRODUCED = \"Aldrig.\"\n");
+        }
+        let report = check(&source, SandboxLimits::default(), 0);
+        assert!(report.is_ok(), "{:?}", report.problems);
+        assert_eq!(report.coverage.uncovered_codes(), vec!["NEVER_PRODUCED"]);
     }
 }

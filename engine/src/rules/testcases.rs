@@ -159,6 +159,55 @@ pub struct TestReport {
     pub failures: Vec<CaseFailure>,
     /// Sandbox operations the cases cost, all together.
     pub operations: u64,
+    /// Per rule function, the cases in which it blocked something; per reason code, the cases
+    /// that produced it.
+    pub exercised: Exercised,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Exercised {
+    pub functions: BTreeMap<String, u32>,
+    pub codes: BTreeMap<String, u32>,
+}
+
+impl Exercised {
+    fn note(&mut self, view: &CatalogueView) {
+        let mut functions = std::collections::BTreeSet::new();
+        let mut codes = std::collections::BTreeSet::new();
+        if !view.gate.reasons.is_empty() {
+            functions.insert("order_blocks");
+        }
+        codes.extend(view.gate.reasons.iter().map(|r| r.code.as_str().to_owned()));
+        for option in view.options() {
+            if !option.availability.reasons.is_empty()
+                && let Some(function) = option.availability.decided_by.and_then(|d| d.function())
+            {
+                functions.insert(function);
+            }
+            codes.extend(
+                option
+                    .availability
+                    .reasons
+                    .iter()
+                    .map(|r| r.code.as_str().to_owned()),
+            );
+        }
+        for function in functions {
+            *self.functions.entry(function.to_owned()).or_default() += 1;
+        }
+        for code in codes {
+            *self.codes.entry(code).or_default() += 1;
+        }
+    }
+
+    pub fn merge(&mut self, other: Exercised) {
+        for (function, n) in other.functions {
+            *self.functions.entry(function).or_default() += n;
+        }
+        for (code, n) in other.codes {
+            *self.codes.entry(code).or_default() += n;
+        }
+    }
 }
 
 fn status_name(status: OptionStatus) -> &'static str {
@@ -377,6 +426,7 @@ pub fn run_file_within(
         let prepared = PreparedCatalogue::prepare(inputs.catalogue, rules);
         let view = catalogue_view(rules, &prepared, &inputs.facts, &inputs.cart);
         report.operations = report.operations.saturating_add(view.operations);
+        report.exercised.note(&view);
         let mut problems = Vec::new();
         if let Some(error) = &view.gate.error {
             problems.push(format!("the gate failed: {error}"));
