@@ -19,6 +19,16 @@ pub fn language(ctx: &Context<'_>) -> Language {
     ctx.data_opt::<Language>().copied().unwrap_or_default()
 }
 
+/// What the decision to let an order through saw.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct DecisionReceipt {
+    /// `name version` of the rule set in force.
+    pub rule_set: String,
+    /// The facts as JSON: `ordering_enabled`, `debt`, `active_monthly_total`, `today`, and per
+    /// lock key of the order its `ongoing_order` and `unpaid_fee` (null when none).
+    pub facts: String,
+}
+
 /// An amount in minor units (öre) with its currency, and formatted for the reader.
 #[derive(Debug, Clone, SimpleObject)]
 pub struct Money {
@@ -461,6 +471,16 @@ impl Case {
     }
     async fn checkout_details(&self) -> CheckoutDetailsObject {
         (&self.case.details).into()
+    }
+    /// Staff: why the order was allowed: the rule set in force and the facts it decided on
+    /// (debt, ordering on, per key an ongoing order or unpaid fee). Null for cases from before
+    /// receipts were kept.
+    #[graphql(guard = "crate::context::StaffOnly")]
+    async fn decision_receipt(&self) -> Option<DecisionReceipt> {
+        self.case.receipt.as_ref().map(|r| DecisionReceipt {
+            rule_set: r.rule_set.clone(),
+            facts: r.facts.to_string(),
+        })
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.case.created_at

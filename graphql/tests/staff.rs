@@ -157,3 +157,34 @@ async fn a_debt_closes_the_gate_and_a_payment_frees_a_key() {
         "AVAILABLE"
     );
 }
+
+#[tokio::test]
+async fn staff_read_a_cases_decision_receipt_and_tenants_cannot() {
+    let server = start().await;
+    let eva = server.token("eva-nilsson");
+    let sent = server
+        .data(
+            Some(&eva),
+            "mutation($id: ID!) { checkoutSubmit(rentalObjectId: $id, input: { acceptTerms: true, termsVersion: 1, idempotencyKey: \"receipt-graphql-1\" }) { case { number } userErrors { code } } }",
+            json!({ "id": object_id("lgh-2004") }),
+        )
+        .await;
+    let number = sent["checkoutSubmit"]["case"]["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let query = "query($n: String!) { case(number: $n) { decisionReceipt { ruleSet facts } } }";
+    let staff = server
+        .data(Some(&server.staff_token()), query, json!({ "n": number }))
+        .await;
+    let receipt = &staff["case"]["decisionReceipt"];
+    assert!(
+        receipt["ruleSet"].as_str().unwrap().contains("tillval"),
+        "{receipt}"
+    );
+    let facts: serde_json::Value =
+        serde_json::from_str(receipt["facts"].as_str().unwrap()).unwrap();
+    assert_eq!(facts["debt"]["amount"], 0);
+    let tenant = server.gql(Some(&eva), query, json!({ "n": number })).await;
+    assert_eq!(error_codes(&tenant), vec!["FORBIDDEN"]);
+}

@@ -204,6 +204,18 @@ pub struct Case {
     pub history: Vec<HistoryEntry>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// What the decision to let the order through saw; `None` for cases from before receipts.
+    pub receipt: Option<DecisionReceipt>,
+}
+
+/// Why an order was allowed, kept with its case for a dispute: the rule set in force and the
+/// facts it decided on (the debt, whether ordering was on, and per key of the order whether an
+/// ongoing order or an unpaid fee was there).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecisionReceipt {
+    /// `name version` of the rule set.
+    pub rule_set: String,
+    pub facts: serde_json::Value,
 }
 
 impl Case {

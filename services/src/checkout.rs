@@ -6,13 +6,45 @@ use std::collections::HashSet;
 use chrono::NaiveDate;
 
 use crate::cart::CartView;
-use crate::case::{Case, CaseLine};
+use crate::case::{Case, CaseLine, DecisionReceipt};
 use crate::order::{CheckoutDetails, PhoneNumber, SubmitRequest, Terms};
 use crate::service::{Refusal, RefusalCode, ServiceError, Services};
 use crate::store::{Store, StoreError, SubmitOutcome, SubmitPlan};
 use tillval_engine::availability::locked_by_cart;
 use tillval_engine::model::{RentalObjectId, TenantId};
 use tillval_engine::rules::ReasonParam;
+
+/// The receipt of an allowed order: the rule set, and the facts it decided on.
+fn receipt(
+    rules: &tillval_engine::rules::RuleSet,
+    facts: &tillval_engine::model::TenantFacts,
+    lines: &[CaseLine],
+) -> DecisionReceipt {
+    let money = |m: tillval_engine::model::Money| serde_json::json!({ "amount": m.minor(), "currency": m.currency().code() });
+    let keys: serde_json::Map<String, serde_json::Value> = lines
+        .iter()
+        .flat_map(|line| line.keys.iter())
+        .map(|key| {
+            (
+                key.as_str().to_owned(),
+                serde_json::json!({
+                    "ongoing_order": facts.ongoing_orders.get(key).map(|o| o.case_number.clone()),
+                    "unpaid_fee": facts.unpaid_fees.get(key).map(|m| money(*m)),
+                }),
+            )
+        })
+        .collect();
+    DecisionReceipt {
+        rule_set: format!("{} {}", rules.name(), rules.version()),
+        facts: serde_json::json!({
+            "ordering_enabled": facts.ordering_enabled,
+            "debt": money(facts.debt),
+            "active_monthly_total": money(facts.active_monthly_total),
+            "today": facts.today.to_string(),
+            "keys": keys,
+        }),
+    }
+}
 
 /// A sent order: the case, and whether it was made by an earlier call with the same key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -196,6 +228,7 @@ impl<S: Store> Services<S> {
                 one_time_fee: entry.option.one_time_fee(),
             });
         }
+        let receipt = receipt(&ctx.rules, &ctx.snapshot.facts, &lines);
         let plan = SubmitPlan {
             tenant: tenant.clone(),
             rental_object: object.clone(),
@@ -205,6 +238,7 @@ impl<S: Store> Services<S> {
             lines,
             cart_lines: cart.lines().to_vec(),
             at: self.clock.now(),
+            receipt,
         };
         match self.store.submit(&plan).await {
             Ok(SubmitOutcome::Created(case)) => {

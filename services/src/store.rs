@@ -173,6 +173,8 @@ pub struct SubmitPlan {
     /// The cart the decision was made on; the store refuses if it is not what it holds now.
     pub cart_lines: Vec<CartLine>,
     pub at: DateTime<Utc>,
+    /// What the decision saw, kept with the case.
+    pub receipt: crate::case::DecisionReceipt,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -168,7 +168,7 @@ impl Body {
     async fn load_case(conn: &mut Conn, id: i64) -> Result<Option<Case>, SqlError> {
         let Some(row) = sqlx::query_as::<_, CaseRow>(
             "SELECT id, number, tenant_id, rental_object_id, status, terms_version, contact_phone, preferred_date, \
-             message, created_at, updated_at FROM cases WHERE id = $1",
+             message, created_at, updated_at, decision_receipt FROM cases WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&mut *conn)
@@ -712,10 +712,12 @@ impl Body {
         }
         let year = plan.at.year();
         let number = CaseNumber::new(year, D::next_case_number(&mut tx, year).await?);
+        let receipt =
+            serde_json::to_string(&plan.receipt).map_err(|e| SqlError::corrupt(e.to_string()))?;
         let inserted: Result<i64, sqlx::Error> = sqlx::query_scalar(
             "INSERT INTO cases (number, tenant_id, rental_object_id, status, terms_version, contact_phone, \
-             preferred_date, message, idempotency_key, created_at, updated_at) \
-             VALUES ($1, $2, $3, 'SUBMITTED', $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+             preferred_date, message, idempotency_key, created_at, updated_at, decision_receipt) \
+             VALUES ($1, $2, $3, 'SUBMITTED', $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
         )
         .bind(number.as_str())
         .bind(plan.tenant.as_str())
@@ -727,6 +729,7 @@ impl Body {
         .bind(plan.idempotency_key.as_str())
         .bind(plan.at)
         .bind(plan.at)
+        .bind(receipt)
         .fetch_one(&mut *tx)
         .await;
         let id = match inserted {

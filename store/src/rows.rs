@@ -272,6 +272,7 @@ pub(crate) struct CaseRow {
     pub message: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub decision_receipt: Option<String>,
 }
 
 #[derive(Debug, FromRow)]
@@ -477,6 +478,7 @@ pub(crate) fn case_from(
         history,
         created_at: row.created_at,
         updated_at: row.updated_at,
+        receipt: row.decision_receipt.as_deref().map(json).transpose()?,
     })
 }
 

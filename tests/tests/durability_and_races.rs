@@ -208,6 +208,7 @@ async fn the_order_lock_constraint_refuses_the_second_of_two_plans(backend: Back
             })
             .collect(),
         at: chrono::Utc::now(),
+        receipt: case.receipt.clone().unwrap(),
     };
     let error = s.store().submit(&plan).await.unwrap_err();
     assert!(
