@@ -56,6 +56,45 @@ impl From<RuleSetInput> for RuleSetSource {
     }
 }
 
+/// One file of a rule set, named as its folder holds it: `ruleset.toml`, `key_blocks.rhai`,
+/// `messages/sv.toml`, `tests/seed.toml`.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct RuleSetFile {
+    pub name: String,
+    pub content: String,
+}
+
+fn files_of(source: RuleSetSource) -> Vec<RuleSetFile> {
+    let mut files = vec![RuleSetFile {
+        name: "ruleset.toml".into(),
+        content: source.manifest,
+    }];
+    files.extend(source.scripts.into_iter().map(|s| RuleSetFile {
+        name: s.name,
+        content: s.code,
+    }));
+    for (name, messages) in [
+        ("messages/sv.toml", source.messages_sv),
+        ("messages/en.toml", source.messages_en),
+    ] {
+        if let Some(content) = messages {
+            files.push(RuleSetFile {
+                name: name.into(),
+                content,
+            });
+        }
+    }
+    files.extend(source.tests.into_iter().map(|t| RuleSetFile {
+        name: if t.name.starts_with("tests/") {
+            t.name
+        } else {
+            format!("tests/{}", t.name)
+        },
+        content: t.code,
+    }));
+    files
+}
+
 /// One problem of a rule set, where it is.
 #[derive(Debug, Clone, SimpleObject)]
 pub struct RuleProblem {
@@ -403,6 +442,20 @@ impl AuthoringQuery {
     async fn rule_sets(&self, ctx: &Context<'_>) -> Result<Vec<RuleSetVersion>> {
         let sets = services(ctx)?.rule_sets().await.map_err(to_graphql)?;
         Ok(sets.into_iter().map(Into::into).collect())
+    }
+
+    /// Staff: the files of a published rule-set version, or of the set in force.
+    #[graphql(guard = "StaffOnly")]
+    async fn rule_set_files(
+        &self,
+        ctx: &Context<'_>,
+        version: Option<i64>,
+    ) -> Result<Vec<RuleSetFile>> {
+        let source = services(ctx)?
+            .rule_set_source(version)
+            .await
+            .map_err(to_graphql)?;
+        Ok(files_of(source))
     }
 
     /// Staff: what a candidate rule set would change, decided over every household the

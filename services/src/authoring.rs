@@ -185,6 +185,22 @@ impl<S: Store> Services<S> {
         self.rule_set_publish(initial, "system").await
     }
 
+    /// The files of a published version, or of the set in force when `version` is `None`.
+    pub async fn rule_set_source(
+        &self,
+        version: Option<i64>,
+    ) -> Result<RuleSetSource, ServiceError> {
+        let source = match version {
+            Some(version) => self.store.rule_set_source(version).await?,
+            None => self
+                .store
+                .active_rule_set()
+                .await?
+                .map(|(_, source)| source),
+        };
+        source.ok_or(ServiceError::NotFound(crate::entity::Entity::RuleSet))
+    }
+
     /// Deletes logged refusals older than `retention`; how many went.
     pub async fn decision_log_prune(
         &self,

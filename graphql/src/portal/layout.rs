@@ -29,6 +29,8 @@ pub struct Frame<'a> {
     pub form_token: Option<&'a str>,
     /// This page's path, for the language switch to come back to.
     pub path: &'a str,
+    /// A staff page: the staff menu instead of the tenant's.
+    pub staff: bool,
 }
 
 /// A path segment or query value, percent-encoded.
@@ -75,6 +77,11 @@ pub fn page(frame: &Frame<'_>, content: Markup) -> Markup {
                                     button type="submit" class="link-button" { (Text::SignOut.get(l)) }
                                 }
                             }
+                        }
+                    }
+                    @if frame.staff {
+                        nav class="wrap menu" aria-label=(Text::MainMenu.get(l)) {
+                            ul { li { a href="/staff/regler" aria-current="page" { (Text::StaffRules.get(l)) } } }
                         }
                     }
                     @if let Some(count) = frame.article_count {

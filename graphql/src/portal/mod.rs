@@ -20,6 +20,7 @@ mod layout;
 mod operations;
 mod session;
 mod sign_in;
+mod staff;
 mod text;
 
 use std::convert::Infallible;
@@ -69,6 +70,12 @@ pub fn routes(production: bool) -> Router<AppState> {
         .route("/sprak/{language}", get(switch_language))
         .route("/logga-ut", post(sign_out))
         .route("/session", post(hand_over))
+        .route("/staff", get(staff::home))
+        .route(
+            "/staff/regler",
+            get(staff::rules_page).post(staff::rules_post),
+        )
+        .route("/staff/regler/version", post(staff::make_active))
         .route("/assets/portal.css", get(stylesheet))
         .route("/assets/portal.js", get(script));
     if !production {
@@ -120,6 +127,7 @@ fn signed_out(state: &AppState, language: Language) -> Response {
             article_count: None,
             form_token: None,
             path: "/",
+            staff: false,
         };
         (
             StatusCode::UNAUTHORIZED,
@@ -178,6 +186,7 @@ impl Visit {
             article_count: Some(count),
             form_token: Some(&token),
             path: &self.path,
+            staff: false,
         };
         page(&frame, content).into_response()
     }
@@ -190,6 +199,7 @@ impl Visit {
             article_count: None,
             form_token: None,
             path: &self.path,
+            staff: false,
         };
         let content = maud::html! {
             h1 { (title.get(self.language)) }
@@ -889,6 +899,7 @@ async fn sign_in_page(jar: CookieJar, headers: HeaderMap) -> Response {
         article_count: None,
         form_token: None,
         path: "/logga-in",
+        staff: false,
     };
     page(&frame, sign_in::demo_page(language, &tenants)).into_response()
 }
@@ -896,7 +907,12 @@ async fn sign_in_page(jar: CookieJar, headers: HeaderMap) -> Response {
 #[derive(Debug, Deserialize)]
 struct SignInForm {
     tenant: String,
+    /// `staff` for the demo's staff member.
+    role: Option<String>,
 }
+
+/// The demo's staff member.
+const DEMO_STAFF: &str = "ola-forvaltare";
 
 /// The demo's sign-in (never in production): a token for a demo tenant, in the cookie.
 async fn sign_in(
@@ -908,15 +924,21 @@ async fn sign_in(
     let demo = tillval_services::demo::demo(chrono::Utc::now().date_naive())
         .map(|d| d.tenants)
         .unwrap_or_default();
-    let known = demo.iter().any(|t| t.id.as_str() == form.tenant);
+    let staff = form.role.as_deref() == Some("staff") && form.tenant == DEMO_STAFF;
+    let known = staff || demo.iter().any(|t| t.id.as_str() == form.tenant);
     if !same_origin(&headers) || !known {
         return (StatusCode::FORBIDDEN, "refused").into_response();
     }
     let ttl = DEMO_SESSION_SECS.min(state.auth.max_lifetime_secs());
-    match state.auth.issue(&form.tenant, Role::Tenant, ttl) {
+    let (role, home) = if staff {
+        (Role::Staff, "/staff/regler")
+    } else {
+        (Role::Tenant, "/")
+    };
+    match state.auth.issue(&form.tenant, role, ttl) {
         Ok(token) => (
             jar.add(session::session_cookie(token, ttl)),
-            Redirect::to("/"),
+            Redirect::to(home),
         )
             .into_response(),
         Err(error) => {

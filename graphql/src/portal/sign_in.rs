@@ -36,6 +36,15 @@ pub fn demo_page(language: Language, tenants: &[DemoTenant]) -> Markup {
                     }
                 }
             }
+            li {
+                form method="post" action="/logga-in" {
+                    input type="hidden" name="tenant" value="ola-forvaltare";
+                    input type="hidden" name="role" value="staff";
+                    button type="submit" class="button secondary" { (Text::SignInStaff.get(language)) }
+                    " "
+                    span class="hint" { "Ola Förvaltare" }
+                }
+            }
         }
     }
 }

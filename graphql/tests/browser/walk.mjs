@@ -264,6 +264,75 @@ try {
     await context.close();
   }
 
+  // 5. The workbench (issue 14): staff make a fee not fully paid anywhere block every add-on,
+  //    see a syntax error at its line, fix it, preview the impact, publish; David Ek's portal
+  //    shows everything blocked; making version 1 the one in force again restores it.
+  {
+    const context = await browser.newContext({ viewport: DESKTOP, locale: "sv-SE" });
+    const page = await context.newPage();
+    await page.goto(`${base}/logga-in`);
+    await page.getByRole("button", { name: "Logga in som personal" }).click();
+    await page.waitForURL(`${base}/staff/regler`);
+    await screen(page, "staff-rules");
+    const editor = page.locator("#file-order-blocks-rhai");
+    const rule = (closing) => [
+      "fn order_blocks(tenant) {",
+      "    let reasons = [];",
+      '    if !tenant.ordering_enabled { reasons.push(#{ code: "ORDERING_DISABLED" }); }',
+      '    if tenant.debt.amount > 0 { reasons.push(#{ code: "DEBT", debt: tenant.debt }); }',
+      "    let fees = tenant.unpaid_fees.values();",
+      `    if fees.len() > 0 { reasons.push(#{ code: "UNPAID_FEE", remaining: fees[0] }); ${closing}`,
+      "    reasons",
+      "}",
+      "",
+    ].join("\n");
+    await editor.fill(rule(""));
+    await page.getByRole("button", { name: "Kontrollera" }).click();
+    await expectText(page.locator(".problems li"), "order_blocks.rhai:", "the syntax error at its file and line");
+    await screen(page, "staff-problem");
+    await page.locator("#file-order-blocks-rhai").fill(rule("}"));
+    await page.getByRole("button", { name: "Kontrollera" }).click();
+    // The set's own test cases still say a fee blocks only its own category and space.
+    await expectText(page.locator(".problems li"), "tests/seed.toml:", "the test cases the change breaks");
+    const tests = page.locator("#file-tests-seed-toml");
+    const updated = (await tests.inputValue())
+      .replace('expect = { golv-hall = "BLOCKED UNPAID_FEE", golv-kok = "AVAILABLE" }', 'expect = { golv-hall = "BLOCKED UNPAID_FEE", golv-kok = "BLOCKED UNPAID_FEE" }')
+      .replace('expect = { golv-hall = "BLOCKED ONGOING_ORDER UNPAID_FEE" }', 'expect = { golv-hall = "BLOCKED UNPAID_FEE" }');
+    await tests.fill(updated);
+    await page.getByRole("button", { name: "Kontrollera" }).click();
+    await expectText(page.locator(".confirmation"), "Inga problem", "fixed");
+    await timed("impact preview", () => page.getByRole("button", { name: "Förhandsgranska påverkan" }).click());
+    const changed = Number(await page.locator("[data-impact-changed]").getAttribute("data-impact-changed"));
+    if (!(changed > 0)) fail(`the preview shows no household changed (${changed})`);
+    await expectText(page.locator(".impact table").first(), "UNPAID_FEE", "the preview's reason");
+    await screen(page, "staff-impact");
+    await page.locator(".impact").screenshot({ path: `${screenshots}/staff-impact-preview.png` });
+    await page.getByRole("button", { name: "Publicera" }).click();
+    await expectText(page.locator(".confirmation"), "är publicerad", "published");
+
+    const tenant = await browser.newContext({ viewport: DESKTOP, locale: "sv-SE" });
+    const david = await tenant.newPage();
+    await signIn(david, "David Ek");
+    await expectText(david.locator('.notice [data-reason="UNPAID_FEE"]'), "inte färdigbetald", "everything blocked for David");
+    await screen(david, "staff-published-tenant");
+
+    await page.getByRole("button", { name: "Gör version 1 gällande" }).click();
+    await expectText(page.locator(".confirmation"), "Version 1 gäller nu.", "rolled back");
+    await david.reload();
+    if ((await david.locator(".notice").count()) !== 0) fail("after the rollback David's gate is still closed");
+    await tenant.close();
+
+    // A tenant's session gets nothing at /staff.
+    const other = await browser.newContext({ viewport: DESKTOP, locale: "sv-SE" });
+    const anna = await other.newPage();
+    await signIn(anna, "Anna Svensson");
+    const response = await anna.goto(`${base}/staff/regler`);
+    if (response.status() !== 403) fail(`a tenant at /staff got ${response.status()}`);
+    if ((await anna.locator("textarea").count()) !== 0) fail("a tenant sees the rule files");
+    await other.close();
+    await context.close();
+  }
+
   console.log(JSON.stringify({ pages_checked_by_axe: checked.length, pages: checked, timings_ms: timings }));
 } finally {
   await browser.close();

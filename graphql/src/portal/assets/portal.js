@@ -19,6 +19,21 @@
     });
   });
 
+  // The editor's line numbers follow the text as it is typed and scrolled.
+  document.querySelectorAll(".editor").forEach(function (editor) {
+    var gutter = editor.querySelector(".gutter");
+    var text = editor.querySelector("textarea");
+    if (!gutter || !text) return;
+    var renumber = function () {
+      var lines = text.value.split("\n").length;
+      var numbers = [];
+      for (var i = 1; i <= lines; i += 1) numbers.push(i);
+      gutter.textContent = numbers.join("\n") + "\n";
+    };
+    text.addEventListener("input", renumber);
+    text.addEventListener("scroll", function () { gutter.scrollTop = text.scrollTop; });
+  });
+
   var summary = document.querySelector("[data-autofocus]");
   if (summary) summary.focus();
 
