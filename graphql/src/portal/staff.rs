@@ -29,7 +29,7 @@ use crate::server::AppState;
 const FILES: &str = "query StaffRuleFiles { ruleSetFiles { name content } ruleSets { version name manifestVersion publishedBy publishedAt active } }";
 const VERSIONS: &str = "query StaffVersions { ruleSets { version name manifestVersion publishedBy publishedAt active } }";
 const VALIDATE: &str = "mutation StaffValidate($s: RuleSetInput!) { ruleSetValidate(source: $s) { ok problems { file line column message } testCasesRun testCasesPassed coverage { kind name cases } } }";
-const IMPACT: &str = "query StaffImpact($s: RuleSetInput!) { ruleSetImpact(source: $s) { complete households householdsChanged totals { newlyBlocked newlyAvailable reasonsChanged } byReason { code counts { newlyBlocked newlyAvailable reasonsChanged } } byOption { name counts { newlyBlocked newlyAvailable reasonsChanged } households { tenantId } } scriptErrors { function count example } problems { file line column message } } }";
+const IMPACT: &str = "query StaffImpact($s: RuleSetInput!) { ruleSetImpact(source: $s) { complete households householdsChanged totals { newlyBlocked newlyAvailable reasonsChanged } byReason { code counts { newlyBlocked newlyAvailable reasonsChanged } } byOption { optionId name counts { newlyBlocked newlyAvailable reasonsChanged } households { tenantId } } scriptErrors { function count example } problems { file line column message } } }";
 const PUBLISH: &str = "mutation StaffPublish($s: RuleSetInput!) { ruleSetPublish(source: $s) { ruleSet { version } problems { file line column message } userErrors { code message } } }";
 const ROLLBACK: &str = "mutation StaffRollback($v: Int!) { ruleSetRollback(version: $v) { ruleSet { version } problems { message } userErrors { code message } } }";
 
@@ -224,7 +224,16 @@ fn counts_table(
                     tbody {
                         @for row in rows.iter().take(50) {
                             tr {
-                                th scope="row" { @if key == "code" { code { (row[key].as_str().unwrap_or("")) } } @else { (row[key].as_str().unwrap_or("")) } }
+                                th scope="row" {
+                                    @if key == "code" {
+                                        code { (row[key].as_str().unwrap_or("")) }
+                                    } @else {
+                                        (row[key].as_str().unwrap_or(""))
+                                        @if let Some(id) = row["optionId"].as_str().and_then(|id| id.rsplit('/').next()) {
+                                            span class="hint" { code { (id) } }
+                                        }
+                                    }
+                                }
                                 td class="num" { (number(&row["counts"]["newlyBlocked"])) }
                                 td class="num" { (number(&row["counts"]["newlyAvailable"])) }
                                 td class="num" { (number(&row["counts"]["reasonsChanged"])) }
