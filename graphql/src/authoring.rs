@@ -95,6 +95,85 @@ fn files_of(source: RuleSetSource) -> Vec<RuleSetFile> {
     files
 }
 
+/// One line of a file diff.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct DiffLine {
+    /// `SAME`, `ADDED` or `REMOVED`.
+    pub kind: String,
+    pub text: String,
+    /// The line's number in the older version (none for an added line).
+    pub old_line: Option<u32>,
+    /// The line's number in the newer version (none for a removed line).
+    pub new_line: Option<u32>,
+}
+
+/// One file of two versions, line by line.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct FileDiff {
+    pub name: String,
+    /// `SAME`, `CHANGED`, `ADDED` or `REMOVED`.
+    pub status: String,
+    /// Every line when the file changed; none when it is the same.
+    pub lines: Vec<DiffLine>,
+}
+
+/// Two published versions side by side.
+#[derive(Debug, SimpleObject)]
+pub struct RuleSetDiff {
+    pub from: RuleSetVersion,
+    pub to: RuleSetVersion,
+    pub files: Vec<FileDiff>,
+}
+
+fn diff_files(old: &[RuleSetFile], new: &[RuleSetFile]) -> Vec<FileDiff> {
+    let mut names: Vec<&str> = old.iter().chain(new).map(|f| f.name.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    let small = |n: usize| u32::try_from(n + 1).ok();
+    names
+        .into_iter()
+        .map(|name| {
+            let before = old
+                .iter()
+                .find(|f| f.name == name)
+                .map(|f| f.content.as_str());
+            let after = new
+                .iter()
+                .find(|f| f.name == name)
+                .map(|f| f.content.as_str());
+            let status = match (before, after) {
+                (Some(a), Some(b)) if a == b => "SAME",
+                (Some(_), Some(_)) => "CHANGED",
+                (None, _) => "ADDED",
+                (_, None) => "REMOVED",
+            };
+            let lines = if status == "SAME" {
+                Vec::new()
+            } else {
+                let diff = similar::TextDiff::from_lines(before.unwrap_or(""), after.unwrap_or(""));
+                diff.iter_all_changes()
+                    .map(|change| DiffLine {
+                        kind: match change.tag() {
+                            similar::ChangeTag::Equal => "SAME",
+                            similar::ChangeTag::Insert => "ADDED",
+                            similar::ChangeTag::Delete => "REMOVED",
+                        }
+                        .to_owned(),
+                        text: change.value().trim_end_matches('\n').to_owned(),
+                        old_line: change.old_index().and_then(small),
+                        new_line: change.new_index().and_then(small),
+                    })
+                    .collect()
+            };
+            FileDiff {
+                name: name.to_owned(),
+                status: status.to_owned(),
+                lines,
+            }
+        })
+        .collect()
+}
+
 /// One problem of a rule set, where it is.
 #[derive(Debug, Clone, SimpleObject)]
 pub struct RuleProblem {
@@ -456,6 +535,39 @@ impl AuthoringQuery {
             .await
             .map_err(to_graphql)?;
         Ok(files_of(source))
+    }
+
+    /// Staff: two published versions side by side, file by file and line by line, with who
+    /// published each and when.
+    #[graphql(guard = "StaffOnly")]
+    async fn rule_set_diff(&self, ctx: &Context<'_>, from: i64, to: i64) -> Result<RuleSetDiff> {
+        let services = services(ctx)?;
+        let sets = services.rule_sets().await.map_err(to_graphql)?;
+        let version = |v: i64| {
+            sets.iter()
+                .find(|s| s.version == v)
+                .cloned()
+                .map(RuleSetVersion::from)
+                .ok_or_else(|| not_found(Entity::RuleSet))
+        };
+        let (from_version, to_version) = (version(from)?, version(to)?);
+        let old = files_of(
+            services
+                .rule_set_source(Some(from))
+                .await
+                .map_err(to_graphql)?,
+        );
+        let new = files_of(
+            services
+                .rule_set_source(Some(to))
+                .await
+                .map_err(to_graphql)?,
+        );
+        Ok(RuleSetDiff {
+            from: from_version,
+            to: to_version,
+            files: diff_files(&old, &new),
+        })
     }
 
     /// Staff: what a candidate rule set would change, decided over every household the

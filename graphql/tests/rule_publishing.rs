@@ -323,3 +323,46 @@ async fn staff_preview_a_candidates_impact_and_tenants_cannot() {
         .await;
     assert_eq!(error_codes(&tenant), vec!["FORBIDDEN"]);
 }
+
+#[tokio::test]
+async fn staff_see_two_versions_side_by_side() {
+    let server = start().await;
+    let staff = server.staff_token();
+    let published = server
+        .data(Some(&staff), PUBLISH, json!({ "s": monthly_cap() }))
+        .await;
+    let to = published["ruleSetPublish"]["ruleSet"]["version"]
+        .as_i64()
+        .unwrap();
+    let query = "query($f: Int!, $t: Int!) { ruleSetDiff(from: $f, to: $t) { from { version publishedBy } to { version } files { name status lines { kind text oldLine newLine } } } }";
+    let diff = server
+        .data(Some(&staff), query, json!({ "f": 1, "t": to }))
+        .await;
+    let files = diff["ruleSetDiff"]["files"].as_array().unwrap();
+    let file = |name: &str| files.iter().find(|f| f["name"] == name).unwrap().clone();
+    assert_eq!(diff["ruleSetDiff"]["from"]["publishedBy"], "system");
+    assert_eq!(file("option_blocks.rhai")["status"], "ADDED");
+    let added = file("option_blocks.rhai")["lines"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(
+        added
+            .iter()
+            .all(|l| l["kind"] == "ADDED" && l["oldLine"].is_null())
+    );
+    assert_eq!(added[0]["newLine"], 1);
+    assert_eq!(file("ruleset.toml")["status"], "CHANGED");
+    let unknown = server
+        .gql(Some(&staff), query, json!({ "f": 1, "t": 999 }))
+        .await;
+    assert_eq!(error_codes(&unknown), vec!["NOT_FOUND"]);
+    let tenant = server
+        .gql(
+            Some(&server.token("anna-svensson")),
+            query,
+            json!({ "f": 1, "t": to }),
+        )
+        .await;
+    assert_eq!(error_codes(&tenant), vec!["FORBIDDEN"]);
+}

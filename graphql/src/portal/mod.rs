@@ -76,6 +76,7 @@ pub fn routes(production: bool) -> Router<AppState> {
             get(staff::rules_page).post(staff::rules_post),
         )
         .route("/staff/regler/version", post(staff::make_active))
+        .route("/staff/regler/jamfor", get(staff::diff_page))
         .route("/assets/portal.css", get(stylesheet))
         .route("/assets/portal.js", get(script));
     if !production {

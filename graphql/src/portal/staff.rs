@@ -31,6 +31,7 @@ const VERSIONS: &str = "query StaffVersions { ruleSets { version name manifestVe
 const VALIDATE: &str = "mutation StaffValidate($s: RuleSetInput!) { ruleSetValidate(source: $s) { ok problems { file line column message } testCasesRun testCasesPassed coverage { kind name cases } } }";
 const IMPACT: &str = "query StaffImpact($s: RuleSetInput!) { ruleSetImpact(source: $s) { complete households householdsChanged totals { newlyBlocked newlyAvailable reasonsChanged } byReason { code counts { newlyBlocked newlyAvailable reasonsChanged } } byOption { optionId name counts { newlyBlocked newlyAvailable reasonsChanged } households { tenantId } } scriptErrors { function count example } problems { file line column message } } }";
 const PUBLISH: &str = "mutation StaffPublish($s: RuleSetInput!) { ruleSetPublish(source: $s) { ruleSet { version } problems { file line column message } userErrors { code message } } }";
+const DIFF: &str = "query StaffDiff($from: Int!, $to: Int!) { ruleSetDiff(from: $from, to: $to) { from { version publishedBy publishedAt } to { version publishedBy publishedAt } files { name status lines { kind text oldLine newLine } } } ruleSetFiles(version: $to) { name content } }";
 const ROLLBACK: &str = "mutation StaffRollback($v: Int!) { ruleSetRollback(version: $v) { ruleSet { version } problems { message } userErrors { code message } } }";
 
 /// A staff member's request.
@@ -247,6 +248,10 @@ fn counts_table(
 }
 
 fn versions(language: Language, list: &Value, form_token: &str) -> Markup {
+    let active = list
+        .as_array()
+        .and_then(|l| l.iter().find(|v| v["active"] == true))
+        .and_then(|v| v["version"].as_u64());
     html! {
         h2 { (Text::Versions.get(language)) }
         div class="table-scroll" tabindex="0" role="region" aria-label=(Text::Versions.get(language)) {
@@ -269,6 +274,12 @@ fn versions(language: Language, list: &Value, form_token: &str) -> Markup {
                                 @if v["active"] == true {
                                     strong { (Text::InForce.get(language)) }
                                 } @else {
+                                    @if let Some(active) = active {
+                                        a href={ "/staff/regler/jamfor?fran=" (active) "&till=" (version) } {
+                                            (Text::CompareWithActive.with(language, &[("version", &version)]))
+                                        }
+                                        " "
+                                    }
                                     form method="post" action="/staff/regler/version" class="inline" {
                                         (form_token_field(form_token))
                                         input type="hidden" name="version" value=(version);
@@ -494,4 +505,89 @@ pub(super) async fn make_active(
         confirmation(&Text::RolledBack.with(l, &[("version", &version.to_string())]))
     };
     rules_page_with(visit, note).await
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct DiffQuery {
+    fran: String,
+    till: String,
+}
+
+/// Two versions side by side, and the newer one's files ready to preview against the set in
+/// force (and publish from the editor that answers).
+pub(super) async fn diff_page(
+    visit: StaffVisit,
+    axum::extract::Query(query): axum::extract::Query<DiffQuery>,
+) -> Response {
+    let (Ok(from), Ok(to)) = (
+        query.fran.trim().parse::<i64>(),
+        query.till.trim().parse::<i64>(),
+    ) else {
+        return (StatusCode::BAD_REQUEST, "not versions").into_response();
+    };
+    let data: Value = match visit
+        .client
+        .run(DIFF, json!({ "from": from, "to": to }))
+        .await
+    {
+        Ok(data) => data,
+        Err(error) if error.code() == "NOT_FOUND" => {
+            let frame = frame(visit.language, None);
+            let content = html! { h1 { (Text::NotFoundTitle.get(visit.language)) } };
+            return (StatusCode::NOT_FOUND, page(&frame, content)).into_response();
+        }
+        Err(error) => return visit.failed(&error),
+    };
+    let l = visit.language;
+    let token = visit.form_token();
+    let diff = &data["ruleSetDiff"];
+    let status_text = |status: &str| match status {
+        "ADDED" => Text::FileAdded,
+        "REMOVED" => Text::FileRemoved,
+        "CHANGED" => Text::FileChanged,
+        _ => Text::FileSame,
+    };
+    let content = html! {
+        p { a class="back" href="/staff/regler" { "← " (Text::BackToRules.get(l)) } }
+        h1 { (Text::DiffTitle.with(l, &[("from", &from.to_string()), ("to", &to.to_string())])) }
+        ul {
+            @for side in ["from", "to"] {
+                li { (Text::Version.get(l)) " " (number(&diff[side]["version"])) ": " (diff[side]["publishedBy"].as_str().unwrap_or("")) ", " (diff[side]["publishedAt"].as_str().unwrap_or("").get(..16).unwrap_or("")) }
+            }
+        }
+        @for file in diff["files"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
+            @let status = file["status"].as_str().unwrap_or("SAME");
+            section class="file-diff" data-status=(status) {
+                h2 { code { (file["name"].as_str().unwrap_or("")) } " · " (status_text(status).get(l)) }
+                @if let Some(lines) = file["lines"].as_array().filter(|lines| !lines.is_empty()) {
+                    div class="table-scroll" tabindex="0" role="region" aria-label=(file["name"].as_str().unwrap_or("")) {
+                        table class="diff" {
+                            caption class="visually-hidden" { (file["name"].as_str().unwrap_or("")) }
+                            thead { tr { th scope="col" { (from) } th scope="col" { (to) } th scope="col" { span class="visually-hidden" { (Text::Files.get(l)) } } } }
+                            tbody {
+                                @for line in lines {
+                                    @let kind = line["kind"].as_str().unwrap_or("SAME");
+                                    tr class={ "diff-" (kind.to_ascii_lowercase()) } {
+                                        td class="num" { @if let Some(n) = line["oldLine"].as_u64() { (n) } }
+                                        td class="num" { @if let Some(n) = line["newLine"].as_u64() { (n) } }
+                                        td { code { (match kind { "ADDED" => "+ ", "REMOVED" => "− ", _ => "  " }) (line["text"].as_str().unwrap_or("")) } }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        form method="post" action="/staff/regler" {
+            (form_token_field(&token))
+            input type="hidden" name="action" value="impact";
+            @for (index, f) in data["ruleSetFiles"].as_array().map(Vec::as_slice).unwrap_or(&[]).iter().enumerate() {
+                input type="hidden" name={ "name_" (index) } value=(f["name"].as_str().unwrap_or(""));
+                input type="hidden" name={ "content_" (index) } value=(f["content"].as_str().unwrap_or(""));
+            }
+            button type="submit" class="button" { (Text::PreviewVersion.with(l, &[("version", &to.to_string())])) }
+        }
+    };
+    page(&frame(l, Some(&token)), content).into_response()
 }

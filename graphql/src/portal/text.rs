@@ -176,6 +176,14 @@ texts! {
     InForce => "Gäller nu", "In force";
     MakeActive => "Gör version {version} gällande", "Make version {version} the one in force";
     RolledBack => "Version {version} gäller nu.", "Version {version} is in force now.";
+    CompareWithActive => "Jämför version {version} med den som gäller", "Compare version {version} with the one in force";
+    DiffTitle => "Version {from} och version {to}", "Version {from} and version {to}";
+    FileSame => "oförändrad", "unchanged";
+    FileAdded => "ny", "new";
+    FileRemoved => "borttagen", "removed";
+    FileChanged => "ändrad", "changed";
+    PreviewVersion => "Förhandsgranska version {version} mot den som gäller", "Preview version {version} against the one in force";
+    BackToRules => "Tillbaka till reglerna", "Back to the rules";
     PhoneInvalid => "Skriv ett telefonnummer med 6–20 siffror, till exempel 070-123 45 67.", "Enter a phone number of 6–20 digits, for example 070-123 45 67.";
     DetailsInvalid => "Datumet kan inte ha passerat, och meddelandet får vara högst 1 000 tecken.", "The date cannot be in the past, and the message can be at most 1,000 characters.";
     QuantityInvalid => "Välj ett antal från 1 till det största som går att beställa.", "Choose a quantity from 1 to the most that can be ordered.";

@@ -316,6 +316,16 @@ try {
     await expectText(david.locator('.notice [data-reason="UNPAID_FEE"]'), "inte färdigbetald", "everything blocked for David");
     await screen(david, "staff-published-tenant");
 
+    // Version 1 beside the one now in force, and its preview: going back frees what was blocked.
+    await page.getByRole("link", { name: "Jämför version 1 med den som gäller" }).click();
+    await expectText(page.locator("h1"), "Version 2 och version 1", "the diff page");
+    await expectText(page.locator('.file-diff[data-status="CHANGED"] h2'), "order_blocks.rhai", "the changed file");
+    await expectText(page.locator(".diff-removed"), "UNPAID_FEE", "the removed line");
+    await screen(page, "staff-diff");
+    await page.getByRole("button", { name: "Förhandsgranska version 1 mot den som gäller" }).click();
+    await expectText(page.locator(".impact table").first(), "UNPAID_FEE", "the rollback's preview");
+    const freed = await page.locator(".impact p").first().innerText();
+    if (!/blir möjliga att beställa/.test(freed) || / 0 blir möjliga/.test(freed)) fail(`the rollback's preview frees nothing: ${freed}`);
     await page.getByRole("button", { name: "Gör version 1 gällande" }).click();
     await expectText(page.locator(".confirmation"), "Version 1 gäller nu.", "rolled back");
     await david.reload();
