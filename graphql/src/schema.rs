@@ -157,6 +157,51 @@ impl CoreQuery {
         Ok(connection)
     }
 
+    /// Staff: every tenant's cases, newest first, optionally of one status: the queue staff
+    /// work through (`nextStatuses` are staff's).
+    #[graphql(guard = "StaffOnly")]
+    async fn case_queue(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        status: Option<CaseStatus>,
+    ) -> Result<Connection<String, Case>> {
+        let after = match after {
+            None => None,
+            Some(cursor) => Some(
+                cursor
+                    .strip_prefix("cases:")
+                    .and_then(|id| id.parse::<i64>().ok())
+                    .ok_or_else(|| {
+                        crate::errors::error(
+                            "BAD_USER_INPUT",
+                            "after: not a cursor from this connection",
+                        )
+                    })?,
+            ),
+        };
+        let page = services(ctx)?
+            .case_queue(
+                status.map(Into::into),
+                after,
+                i64::from(first.unwrap_or(20)),
+            )
+            .await
+            .map_err(to_graphql)?;
+        let mut connection = Connection::new(after.is_some(), page.has_next_page);
+        connection.edges.extend(page.cases.into_iter().map(|case| {
+            Edge::new(
+                format!("cases:{}", case.id),
+                Case {
+                    case,
+                    actor: Actor::Staff,
+                },
+            )
+        }));
+        Ok(connection)
+    }
+
     /// One of the tenant's cases, by number (S16). Staff see any case.
     async fn case(&self, ctx: &Context<'_>, number: String) -> Result<Case> {
         let number = case_number(&number)?;

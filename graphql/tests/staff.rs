@@ -188,3 +188,52 @@ async fn staff_read_a_cases_decision_receipt_and_tenants_cannot() {
     let tenant = server.gql(Some(&eva), query, json!({ "n": number })).await;
     assert_eq!(error_codes(&tenant), vec!["FORBIDDEN"]);
 }
+
+#[tokio::test]
+async fn staff_have_a_queue_of_every_tenants_cases_and_tenants_do_not() {
+    let server = start().await;
+    let staff = server.staff_token();
+    let query = "query($s: CaseStatus) { caseQueue(first: 50, status: $s) { nodes { number status nextStatuses } } }";
+    let all = server.data(Some(&staff), query, json!({ "s": null })).await;
+    let nodes = all["caseQueue"]["nodes"].as_array().unwrap().clone();
+    assert!(
+        nodes.len() >= 2,
+        "the demo's seeded cases of two tenants: {all}"
+    );
+    let submitted = server
+        .data(Some(&staff), query, json!({ "s": "INSTALLED" }))
+        .await;
+    for case in submitted["caseQueue"]["nodes"].as_array().unwrap() {
+        assert_eq!(case["status"], "INSTALLED");
+    }
+    // Staff's moves, not a tenant's.
+    let under_review = nodes
+        .iter()
+        .find(|c| c["status"] == "SUBMITTED" || c["status"] == "UNDER_REVIEW");
+    if let Some(case) = under_review {
+        assert!(
+            case["nextStatuses"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s == "REJECTED"),
+            "{case}"
+        );
+    }
+    let bad = server
+        .gql(
+            Some(&staff),
+            "{ caseQueue(first: 0) { nodes { number } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_codes(&bad), vec!["BAD_USER_INPUT"]);
+    let tenant = server
+        .gql(
+            Some(&server.token("anna-svensson")),
+            query,
+            json!({ "s": null }),
+        )
+        .await;
+    assert_eq!(error_codes(&tenant), vec!["FORBIDDEN"]);
+}

@@ -28,6 +28,23 @@ impl<S: Store> Services<S> {
         Ok(self.store.cases(tenant, status, after, first).await?)
     }
 
+    /// Every tenant's cases, newest first, for staff's queue (`first` at a time).
+    pub async fn case_queue(
+        &self,
+        status: Option<CaseStatus>,
+        after: Option<i64>,
+        first: i64,
+    ) -> Result<CasePage, ServiceError> {
+        let first = u32::try_from(first)
+            .ok()
+            .filter(|f| (1..=MAX_PAGE).contains(f))
+            .ok_or(ServiceError::InvalidInput {
+                field: crate::Input::First,
+                message: format!("1 to {MAX_PAGE}"),
+            })?;
+        Ok(self.store.case_queue(status, after, first).await?)
+    }
+
     /// One of the tenant's cases (S16); another tenant's is "not found".
     pub async fn case(&self, tenant: &TenantId, number: &CaseNumber) -> Result<Case, ServiceError> {
         match self.store.case(number).await? {

@@ -356,6 +356,13 @@ pub trait Store: Ledger + Clone + Send + Sync + std::fmt::Debug + 'static {
     /// Moves a case from `from` to `to`: the history entry, the release of its locks at a
     /// terminal status, its fees on the ledger at INSTALLED; `StatusChanged` if it is no longer
     /// in `from`.
+    /// Every tenant's cases, newest first, for staff's queue.
+    fn case_queue(
+        &self,
+        status: Option<CaseStatus>,
+        after: Option<i64>,
+        first: u32,
+    ) -> impl Future<Output = Result<CasePage, StoreError>> + Send;
     fn transition(
         &self,
         number: &CaseNumber,

@@ -844,12 +844,34 @@ impl Body {
         after: Option<i64>,
         first: u32,
     ) -> Result<CasePage, SqlError> {
+        self.case_page(Some(tenant), status, after, first).await
+    }
+
+    pub(crate) async fn case_queue(
+        &self,
+        status: Option<CaseStatus>,
+        after: Option<i64>,
+        first: u32,
+    ) -> Result<CasePage, SqlError> {
+        self.case_page(None, status, after, first).await
+    }
+
+    /// One tenant's cases, or everyone's, newest first.
+    async fn case_page(
+        &self,
+        tenant: Option<&TenantId>,
+        status: Option<CaseStatus>,
+        after: Option<i64>,
+        first: u32,
+    ) -> Result<CasePage, SqlError> {
         let mut tx = self.pool.begin().await?;
         let ids: Vec<i64> = sqlx::query_scalar(
-            "SELECT id FROM cases WHERE tenant_id = $1 AND (CAST($2 AS TEXT) IS NULL OR status = $3) \
-             AND (CAST($4 AS BIGINT) IS NULL OR id < $5) ORDER BY id DESC LIMIT $6",
+            "SELECT id FROM cases WHERE (CAST($1 AS TEXT) IS NULL OR tenant_id = $2) \
+             AND (CAST($3 AS TEXT) IS NULL OR status = $4) \
+             AND (CAST($5 AS BIGINT) IS NULL OR id < $6) ORDER BY id DESC LIMIT $7",
         )
-        .bind(tenant.as_str())
+        .bind(tenant.map(TenantId::as_str))
+        .bind(tenant.map(TenantId::as_str))
         .bind(status.map(CaseStatus::as_str))
         .bind(status.map(CaseStatus::as_str))
         .bind(after)

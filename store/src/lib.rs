@@ -214,6 +214,7 @@ impl Store for SqlStore {
         fn case_by_idempotency_key(&self, tenant: &TenantId, key: &IdempotencyKey) -> Option<Case>;
         fn case(&self, number: &CaseNumber) -> Option<Case>;
         fn cases(&self, tenant: &TenantId, status: Option<CaseStatus>, after: Option<i64>, first: u32) -> CasePage;
+        fn case_queue(&self, status: Option<CaseStatus>, after: Option<i64>, first: u32) -> CasePage;
         fn transition(&self, number: &CaseNumber, from: CaseStatus, to: CaseStatus, actor: Actor, at: DateTime<Utc>) -> Case;
         fn put_tenant(&self, tenant: &TenantRecord) -> ();
         fn put_rental_object(&self, object: &RentalObject, property_name: &str) -> ();

@@ -81,7 +81,10 @@ pub fn page(frame: &Frame<'_>, content: Markup) -> Markup {
                     }
                     @if frame.staff {
                         nav class="wrap menu" aria-label=(Text::MainMenu.get(l)) {
-                            ul { li { a href="/staff/regler" aria-current="page" { (Text::StaffRules.get(l)) } } }
+                            ul {
+                                li { a href="/staff/regler" aria-current=[frame.path.starts_with("/staff/regler").then_some("page")] { (Text::StaffRules.get(l)) } }
+                                li { a href="/staff/arenden" aria-current=[frame.path.starts_with("/staff/arenden").then_some("page")] { (Text::Cases.get(l)) } }
+                            }
                         }
                     }
                     @if let Some(count) = frame.article_count {

@@ -77,6 +77,8 @@ pub fn routes(production: bool) -> Router<AppState> {
         )
         .route("/staff/regler/version", post(staff::make_active))
         .route("/staff/regler/jamfor", get(staff::diff_page))
+        .route("/staff/arenden", get(staff::cases_page))
+        .route("/staff/arenden/{number}", post(staff::case_move))
         .route("/assets/portal.css", get(stylesheet))
         .route("/assets/portal.js", get(script));
     if !production {

@@ -184,6 +184,11 @@ texts! {
     FileChanged => "ändrad", "changed";
     PreviewVersion => "Förhandsgranska version {version} mot den som gäller", "Preview version {version} against the one in force";
     BackToRules => "Tillbaka till reglerna", "Back to the rules";
+    CaseQueueTitle => "Ärenden att hantera", "Cases to handle";
+    AllStatuses => "Alla", "All";
+    MoveTo => "Till: {status}", "To: {status}";
+    CaseMoved => "Ärende {number} har nu status: {status}", "Case {number} now has the status: {status}";
+    FilterByStatus => "Visa status", "Show status";
     PhoneInvalid => "Skriv ett telefonnummer med 6–20 siffror, till exempel 070-123 45 67.", "Enter a phone number of 6–20 digits, for example 070-123 45 67.";
     DetailsInvalid => "Datumet kan inte ha passerat, och meddelandet får vara högst 1 000 tecken.", "The date cannot be in the past, and the message can be at most 1,000 characters.";
     QuantityInvalid => "Välj ett antal från 1 till det största som går att beställa.", "Choose a quantity from 1 to the most that can be ordered.";

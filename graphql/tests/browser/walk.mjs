@@ -332,6 +332,15 @@ try {
     if ((await david.locator(".notice").count()) !== 0) fail("after the rollback David's gate is still closed");
     await tenant.close();
 
+    // The case queue: Anna's case, moved along by staff here.
+    await page.getByRole("link", { name: "Ärenden", exact: true }).click();
+    await page.waitForURL(`${base}/staff/arenden`);
+    await screen(page, "staff-cases");
+    await page.getByRole("link", { name: "Granskas" }).click();
+    const approve = page.getByRole("button", { name: /^Till: Godkänd/ }).first();
+    await approve.click();
+    await expectText(page.locator(".confirmation"), "har nu status: Godkänd", "a case moved from the queue");
+
     // A tenant's session gets nothing at /staff.
     const other = await browser.newContext({ viewport: DESKTOP, locale: "sv-SE" });
     const anna = await other.newPage();
