@@ -98,7 +98,7 @@ pub fn category(
         (cart_line(language, catalogue.article_count))
         ul class="options" {
             @for (index, option) in category.options.iter().enumerate() {
-                li { (option_card(language, category, option, index, form_token)) }
+                li { (option_card(language, category, option, index, form_token, !catalogue.gate.open)) }
             }
         }
         p class="actions" {
@@ -117,6 +117,7 @@ fn option_card(
     option: &AddOnOption,
     index: usize,
     form_token: &str,
+    gate_closed: bool,
 ) -> Markup {
     let status = option.status();
     let orderable = status == "AVAILABLE";
@@ -185,7 +186,10 @@ fn option_card(
                     _ => {
                         div class="why-not" {
                             p { strong { (Text::Unavailable.get(language)) } }
-                            @if option.reasons().is_empty() {
+                            @if gate_closed {
+                                // The gate's reasons stand once, at the top of the page.
+                                p { (Text::SeeGate.get(language)) }
+                            } @else if option.reasons().is_empty() {
                                 p { (Text::RuleErrorShort.get(language)) }
                             } @else {
                                 (reasons(option.reasons()))

@@ -64,6 +64,7 @@ texts! {
     CartArticleOneShort => "1 artikel", "1 article";
     NoCategories => "Det finns inga tillval för din lägenhet just nu.", "There are no add-ons for your apartment right now.";
     OptionsInCategory => "{n} tillval", "{n} add-ons";
+    SeeGate => "Du kan inte beställa tillval just nu; se skälet överst på sidan.", "You cannot order add-ons right now; see the reason at the top of the page.";
     GateTitle => "Du kan inte beställa tillval just nu", "You cannot order add-ons right now";
     BackToCategories => "Tillbaka till kategorier", "Back to categories";
     ToCheckout => "Till kassan", "To checkout";
