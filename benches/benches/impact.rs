@@ -17,27 +17,15 @@ use tillval_engine::impact::{Household, impact};
 use tillval_engine::model::{
     Currency, Money, RentalObject, RentalObjectId, RentalObjectRecord, TenantId,
 };
-use tillval_engine::rules::{RuleSet, RuleSetSource, SandboxLimits, ScriptSource};
-
-const CANDIDATE_ORDER_BLOCKS: &str = r#"
-fn order_blocks(tenant) {
-    let reasons = [];
-    if !tenant.ordering_enabled { reasons.push(#{ code: "ORDERING_DISABLED" }); }
-    if tenant.debt.amount > 0 { reasons.push(#{ code: "DEBT", debt: tenant.debt }); }
-    let fees = tenant.unpaid_fees.values();
-    if fees.len() > 0 { reasons.push(#{ code: "UNPAID_FEE", remaining: fees[0] }); }
-    reasons
-}
-"#;
+use tillval_engine::rules::{RuleSet, SandboxLimits};
+use tillval_tests::candidates::{UNPAID_FEE_ANYWHERE, with_order_blocks};
 
 fn candidate() -> RuleSet {
-    let mut source = RuleSetSource::shipped();
-    source.scripts.retain(|s| s.name != "order_blocks.rhai");
-    source.scripts.push(ScriptSource {
-        name: "order_blocks.rhai".into(),
-        code: CANDIDATE_ORDER_BLOCKS.into(),
-    });
-    RuleSet::compile(&source, SandboxLimits::default()).expect("the candidate compiles")
+    RuleSet::compile(
+        &with_order_blocks(UNPAID_FEE_ANYWHERE),
+        SandboxLimits::default(),
+    )
+    .expect("the candidate compiles")
 }
 
 /// `count` households on one property's 100-add-on catalogue: every third has its unpaid fees,

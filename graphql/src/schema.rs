@@ -54,6 +54,23 @@ pub fn sdl() -> String {
 
 const MAX_LINES_PER_CALL: usize = 50;
 
+/// The case id in a `cases:` cursor of a case connection.
+fn case_cursor(after: Option<&str>) -> Result<Option<i64>> {
+    after
+        .map(|cursor| {
+            cursor
+                .strip_prefix("cases:")
+                .and_then(|id| id.parse::<i64>().ok())
+                .ok_or_else(|| {
+                    crate::errors::error(
+                        "BAD_USER_INPUT",
+                        "after: not a cursor from this connection",
+                    )
+                })
+        })
+        .transpose()
+}
+
 #[derive(Debug, Default)]
 pub struct CoreQuery;
 
@@ -121,20 +138,7 @@ impl CoreQuery {
         status: Option<CaseStatus>,
     ) -> Result<Connection<String, Case>> {
         let tenant = tenant(ctx)?;
-        let after = match after {
-            None => None,
-            Some(cursor) => Some(
-                cursor
-                    .strip_prefix("cases:")
-                    .and_then(|id| id.parse::<i64>().ok())
-                    .ok_or_else(|| {
-                        crate::errors::error(
-                            "BAD_USER_INPUT",
-                            "after: not a cursor from this connection",
-                        )
-                    })?,
-            ),
-        };
+        let after = case_cursor(after.as_deref())?;
         let page = services(ctx)?
             .cases(
                 &tenant,
@@ -167,20 +171,7 @@ impl CoreQuery {
         after: Option<String>,
         status: Option<CaseStatus>,
     ) -> Result<Connection<String, Case>> {
-        let after = match after {
-            None => None,
-            Some(cursor) => Some(
-                cursor
-                    .strip_prefix("cases:")
-                    .and_then(|id| id.parse::<i64>().ok())
-                    .ok_or_else(|| {
-                        crate::errors::error(
-                            "BAD_USER_INPUT",
-                            "after: not a cursor from this connection",
-                        )
-                    })?,
-            ),
-        };
+        let after = case_cursor(after.as_deref())?;
         let page = services(ctx)?
             .case_queue(
                 status.map(Into::into),

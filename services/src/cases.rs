@@ -9,6 +9,17 @@ use tillval_engine::model::TenantId;
 /// The most cases one page holds.
 pub const MAX_PAGE: u32 = 100;
 
+/// `first` as a page size: 1 to [`MAX_PAGE`].
+fn page_size(first: i64) -> Result<u32, ServiceError> {
+    u32::try_from(first)
+        .ok()
+        .filter(|f| (1..=MAX_PAGE).contains(f))
+        .ok_or(ServiceError::InvalidInput {
+            field: crate::Input::First,
+            message: format!("1 to {MAX_PAGE}"),
+        })
+}
+
 impl<S: Store> Services<S> {
     /// The tenant's cases, newest first, `first` at a time after the cursor `after` (S15).
     pub async fn cases(
@@ -18,13 +29,7 @@ impl<S: Store> Services<S> {
         after: Option<i64>,
         first: i64,
     ) -> Result<CasePage, ServiceError> {
-        let first = u32::try_from(first)
-            .ok()
-            .filter(|f| (1..=MAX_PAGE).contains(f))
-            .ok_or(ServiceError::InvalidInput {
-                field: crate::Input::First,
-                message: format!("1 to {MAX_PAGE}"),
-            })?;
+        let first = page_size(first)?;
         Ok(self.store.cases(tenant, status, after, first).await?)
     }
 
@@ -35,13 +40,7 @@ impl<S: Store> Services<S> {
         after: Option<i64>,
         first: i64,
     ) -> Result<CasePage, ServiceError> {
-        let first = u32::try_from(first)
-            .ok()
-            .filter(|f| (1..=MAX_PAGE).contains(f))
-            .ok_or(ServiceError::InvalidInput {
-                field: crate::Input::First,
-                message: format!("1 to {MAX_PAGE}"),
-            })?;
+        let first = page_size(first)?;
         Ok(self.store.case_queue(status, after, first).await?)
     }
 

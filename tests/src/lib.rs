@@ -6,6 +6,7 @@
     clippy::indexing_slicing
 )]
 
+pub mod candidates;
 pub mod reference;
 pub mod test_database;
 

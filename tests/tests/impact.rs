@@ -12,26 +12,14 @@ use tillval_engine::impact::{Household, ImpactReport, impact};
 use tillval_engine::model::OptionId;
 use tillval_engine::rules::{RuleSet, RuleSetSource, SandboxLimits, ScriptSource};
 use tillval_engine::testing::{Scenario, arb_scenario};
+use tillval_tests::candidates::{UNPAID_FEE_ANYWHERE, with_order_blocks};
 
-/// The shipped set with `order_blocks` replaced: a fee not fully paid anywhere closes the gate.
 fn unpaid_fee_anywhere() -> RuleSet {
-    let mut source = RuleSetSource::shipped();
-    source.scripts.retain(|s| s.name != "order_blocks.rhai");
-    source.scripts.push(ScriptSource {
-        name: "order_blocks.rhai".into(),
-        code: r#"
-fn order_blocks(tenant) {
-    let reasons = [];
-    if !tenant.ordering_enabled { reasons.push(#{ code: "ORDERING_DISABLED" }); }
-    if tenant.debt.amount > 0 { reasons.push(#{ code: "DEBT", debt: tenant.debt }); }
-    let fees = tenant.unpaid_fees.values();
-    if fees.len() > 0 { reasons.push(#{ code: "UNPAID_FEE", remaining: fees[0] }); }
-    reasons
-}
-"#
-        .into(),
-    });
-    RuleSet::compile(&source, SandboxLimits::default()).expect("the candidate compiles")
+    RuleSet::compile(
+        &with_order_blocks(UNPAID_FEE_ANYWHERE),
+        SandboxLimits::default(),
+    )
+    .expect("the candidate compiles")
 }
 
 fn households(scenarios: &[Scenario], active: &RuleSet, candidate: &RuleSet) -> Vec<Household> {

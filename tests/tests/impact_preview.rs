@@ -1,30 +1,10 @@
 //! The impact preview over a database (both stores): the demo households decided with a
 //! candidate against the set in force, read-only.
 
-use tillval_engine::rules::{RuleSetSource, ScriptSource};
+use tillval_engine::rules::RuleSetSource;
 use tillval_services::ServiceError;
+use tillval_tests::candidates::{UNPAID_FEE_ANYWHERE, with_order_blocks};
 use tillval_tests::db::*;
-
-fn with_order_blocks(code: &str) -> RuleSetSource {
-    let mut source = RuleSetSource::shipped();
-    source.scripts.retain(|s| s.name != "order_blocks.rhai");
-    source.scripts.push(ScriptSource {
-        name: "order_blocks.rhai".into(),
-        code: code.into(),
-    });
-    source
-}
-
-const UNPAID_FEE_ANYWHERE: &str = r#"
-fn order_blocks(tenant) {
-    let reasons = [];
-    if !tenant.ordering_enabled { reasons.push(#{ code: "ORDERING_DISABLED" }); }
-    if tenant.debt.amount > 0 { reasons.push(#{ code: "DEBT", debt: tenant.debt }); }
-    let fees = tenant.unpaid_fees.values();
-    if fees.len() > 0 { reasons.push(#{ code: "UNPAID_FEE", remaining: fees[0] }); }
-    reasons
-}
-"#;
 
 async fn the_preview_names_what_a_candidate_changes_and_changes_nothing(backend: Backend) {
     let Some(db) = demo_db_on(

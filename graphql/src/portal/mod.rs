@@ -172,6 +172,22 @@ impl Visit {
         })
     }
 
+    /// Runs `document` for the tenant's apartment: `variables` get its id as `object`.
+    async fn on_home<T: serde::de::DeserializeOwned>(
+        &self,
+        document: &str,
+        mut variables: serde_json::Value,
+    ) -> Result<T, Response> {
+        let home = self.home().await?;
+        if let Some(map) = variables.as_object_mut() {
+            map.insert("object".into(), json!(home.object));
+        }
+        self.client
+            .run(document, variables)
+            .await
+            .map_err(|e| self.failure(&e))
+    }
+
     async fn article_count(&self, home: &Home) -> i64 {
         self.client
             .run::<op::ArticleCountData>(op::ARTICLE_COUNT, json!({ "object": home.object }))
@@ -402,15 +418,12 @@ async fn cart_add(visit: Visit, headers: HeaderMap, Form(form): Form<CartAddForm
         .await;
     };
     let result = async {
-        let home = visit.home().await?;
         let data: op::CartAddData = visit
-            .client
-            .run(
+            .on_home(
                 op::CART_ADD,
-                json!({ "object": home.object, "option": form.option, "quantity": quantity }),
+                json!({ "option": form.option, "quantity": quantity }),
             )
-            .await
-            .map_err(|e| visit.failure(&e))?;
+            .await?;
         Ok(data.cart_lines_add.user_errors)
     };
     match result.await {
@@ -499,12 +512,7 @@ async fn render_checkout(
     status: StatusCode,
 ) -> Response {
     let result = async {
-        let home = visit.home().await?;
-        let data: op::CheckoutData = visit
-            .client
-            .run(op::CHECKOUT, json!({ "object": home.object }))
-            .await
-            .map_err(|e| visit.failure(&e))?;
+        let data: op::CheckoutData = visit.on_home(op::CHECKOUT, json!({})).await?;
         let key = uuid::Uuid::new_v4().to_string();
         let content = checkout::checkout(visit.language, &data, &notes, &visit.form_token(), &key);
         let mut response = visit.render(
@@ -534,15 +542,12 @@ async fn cart_quantity(visit: Visit, headers: HeaderMap, Form(form): Form<LineFo
         return checkout_error(&visit, "main", Text::QuantityInvalid).await;
     };
     let result = async {
-        let home = visit.home().await?;
         let data: op::CartUpdateData = visit
-            .client
-            .run(
+            .on_home(
                 op::CART_UPDATE,
-                json!({ "object": home.object, "option": form.option, "quantity": quantity }),
+                json!({ "option": form.option, "quantity": quantity }),
             )
-            .await
-            .map_err(|e| visit.failure(&e))?;
+            .await?;
         Ok(data.cart_lines_update.user_errors)
     };
     after_checkout_action(&visit, result.await, "/kassa?klart=antal").await
@@ -553,15 +558,9 @@ async fn cart_remove(visit: Visit, headers: HeaderMap, Form(form): Form<LineForm
         return refused;
     }
     let result = async {
-        let home = visit.home().await?;
         let data: op::CartRemoveData = visit
-            .client
-            .run(
-                op::CART_REMOVE,
-                json!({ "object": home.object, "option": form.option }),
-            )
-            .await
-            .map_err(|e| visit.failure(&e))?;
+            .on_home(op::CART_REMOVE, json!({ "option": form.option }))
+            .await?;
         Ok(data.cart_lines_remove.user_errors)
     };
     after_checkout_action(&visit, result.await, "/kassa?klart=borttagen").await
@@ -655,15 +654,9 @@ async fn details_update(
         "message": form.message,
     });
     let result = async {
-        let home = visit.home().await?;
         let data: op::DetailsData = visit
-            .client
-            .run(
-                op::DETAILS_UPDATE,
-                json!({ "object": home.object, "details": details }),
-            )
-            .await
-            .map_err(|e| visit.failure(&e))?;
+            .on_home(op::DETAILS_UPDATE, json!({ "details": details }))
+            .await?;
         Ok(data.checkout_details_update.user_errors)
     };
     match result.await {
@@ -705,12 +698,7 @@ async fn submit(visit: Visit, headers: HeaderMap, Form(form): Form<SubmitForm>) 
         "idempotencyKey": form.idempotency_key,
     });
     let result = async {
-        let home = visit.home().await?;
-        let data: op::SubmitData = visit
-            .client
-            .run(op::SUBMIT, json!({ "object": home.object, "input": input }))
-            .await
-            .map_err(|e| visit.failure(&e))?;
+        let data: op::SubmitData = visit.on_home(op::SUBMIT, json!({ "input": input })).await?;
         Ok(data.checkout_submit)
     };
     match result.await {
