@@ -9,7 +9,7 @@ use tillval_engine::rules::check::Problem;
 use tillval_engine::rules::{RuleSetSource, ScriptSource};
 use tillval_services::Entity;
 use tillval_services::service::ServiceError;
-use tillval_services::store::StoredRuleSet;
+use tillval_services::store::{DecisionFilter, StoredRuleSet};
 
 use crate::context::{StaffOnly, parse_rental_object_id, services, staff};
 use crate::errors::{UserError, error, not_found, to_graphql, to_user_error};
@@ -639,16 +639,30 @@ impl AuthoringQuery {
         })
     }
 
-    /// Staff: a tenant's refusals (cart adds and submits), newest first.
+    /// Staff: a tenant's refusals (cart adds and submits), newest first; optionally only one
+    /// action's (`cart_add` or `checkout_submit`), one apartment's, or those that carried one
+    /// reason code.
     #[graphql(guard = "StaffOnly")]
+    #[allow(clippy::too_many_arguments)]
     async fn decisions(
         &self,
         ctx: &Context<'_>,
         tenant_id: ID,
         first: Option<i32>,
         after: Option<String>,
+        action: Option<String>,
+        rental_object_id: Option<ID>,
+        reason_code: Option<String>,
     ) -> Result<Connection<String, DecisionLogEntry>> {
         let tenant = self::tenant_id(&tenant_id)?;
+        let filter = DecisionFilter {
+            action,
+            rental_object: rental_object_id
+                .as_ref()
+                .map(parse_rental_object_id)
+                .transpose()?,
+            reason_code,
+        };
         let after = match after {
             None => None,
             Some(cursor) => Some(
@@ -661,7 +675,7 @@ impl AuthoringQuery {
             ),
         };
         let (records, has_next) = services(ctx)?
-            .decisions(&tenant, after, i64::from(first.unwrap_or(20)))
+            .decisions(&tenant, &filter, after, i64::from(first.unwrap_or(20)))
             .await
             .map_err(to_graphql)?;
         let mut connection = Connection::new(after.is_some(), has_next);

@@ -28,6 +28,7 @@ pub fn not_found(what: Entity) -> async_graphql::Error {
 /// The GraphQL input field an input of the services arrives in.
 pub fn input_field(input: Input) -> &'static str {
     match input {
+        Input::Action => "action",
         Input::Amount => "amount",
         Input::Category => "category",
         Input::ContactPhone => "contactPhone",
@@ -38,6 +39,7 @@ pub fn input_field(input: Input) -> &'static str {
         Input::MonthlyPrice => "monthlyPrice",
         Input::Option => "option",
         Input::Quantity => "quantity",
+        Input::ReasonCode => "reasonCode",
         Input::Retention => "retention",
     }
 }

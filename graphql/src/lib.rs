@@ -16,6 +16,7 @@ pub mod schema;
 pub mod server;
 pub mod types;
 pub mod websocket;
+pub mod workbench;
 
 /// The store the server runs on: SQLite or PostgreSQL, chosen by `--database`.
 pub type AppStore = tillval_store::SqlStore;

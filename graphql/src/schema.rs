@@ -25,7 +25,11 @@ pub type TillvalSchema = Schema<Query, Mutation, Subscription>;
 
 /// The query root: the tenant's and staff's queries, and rule authoring's.
 #[derive(Debug, Default, async_graphql::MergedObject)]
-pub struct Query(CoreQuery, crate::authoring::AuthoringQuery);
+pub struct Query(
+    CoreQuery,
+    crate::authoring::AuthoringQuery,
+    crate::workbench::WorkbenchQuery,
+);
 
 /// The mutation root.
 #[derive(Debug, Default, async_graphql::MergedObject)]

@@ -3,11 +3,22 @@
 //! it before it goes live; the swap is atomic, so requests in flight finish on the old set.
 
 use crate::service::{ServiceError, Services};
-use crate::store::{DecisionRecord, Store, StoredRuleSet};
+use crate::store::{DecisionFilter, DecisionRecord, Store, StoredRuleSet};
 use tillval_engine::model::{OptionId, RentalObjectId, TenantFacts, TenantId};
 use tillval_engine::rules::Reason;
 use tillval_engine::rules::check::{CheckReport, Problem, check};
 use tillval_engine::rules::{RuleSet, RuleSetSource, SandboxLimits};
+
+/// The actions the decision log records a refusal of.
+pub const LOGGED_ACTIONS: [&str; 2] = ["cart_add", "checkout_submit"];
+
+/// What a reason code may be made of, as a filter: the codes rule sets write.
+fn is_reason_code(code: &str) -> bool {
+    (1..=64).contains(&code.len())
+        && code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'))
+}
 
 /// Fuzz cases run before a publish: enough to catch a broken invariant, cheap enough to wait for.
 pub const PUBLISH_FUZZ_CASES: u32 = 64;
@@ -219,13 +230,31 @@ impl<S: Store> Services<S> {
         Ok(self.store.prune_decisions(before).await?)
     }
 
-    /// A tenant's logged refusals, newest first.
+    /// A tenant's logged refusals that `filter` lets through, newest first. The filter's
+    /// action is one the log writes and its code a code's characters, nothing else.
     pub async fn decisions(
         &self,
         tenant: &TenantId,
+        filter: &DecisionFilter,
         after: Option<i64>,
         first: i64,
     ) -> Result<(Vec<DecisionRecord>, bool), ServiceError> {
+        if let Some(action) = &filter.action
+            && !LOGGED_ACTIONS.contains(&action.as_str())
+        {
+            return Err(ServiceError::InvalidInput {
+                field: crate::Input::Action,
+                message: format!("one of {}", LOGGED_ACTIONS.join(", ")),
+            });
+        }
+        if let Some(code) = &filter.reason_code
+            && !is_reason_code(code)
+        {
+            return Err(ServiceError::InvalidInput {
+                field: crate::Input::ReasonCode,
+                message: "1 to 64 letters, digits, `_`, `-`, `.` or `:`".into(),
+            });
+        }
         let first = u32::try_from(first)
             .ok()
             .filter(|f| (1..=100).contains(f))
@@ -233,7 +262,7 @@ impl<S: Store> Services<S> {
                 field: crate::Input::First,
                 message: "1 to 100".into(),
             })?;
-        Ok(self.store.decisions(tenant, after, first).await?)
+        Ok(self.store.decisions(tenant, filter, after, first).await?)
     }
 
     /// Logs a refusal; a failure to log is reported, never the tenant's problem.

@@ -6,6 +6,7 @@ use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Input {
+    Action,
     Amount,
     Category,
     ContactPhone,
@@ -16,12 +17,14 @@ pub enum Input {
     MonthlyPrice,
     Option,
     Quantity,
+    ReasonCode,
     Retention,
 }
 
 impl fmt::Display for Input {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
+            Input::Action => "action",
             Input::Amount => "amount",
             Input::Category => "category",
             Input::ContactPhone => "contact phone",
@@ -32,6 +35,7 @@ impl fmt::Display for Input {
             Input::MonthlyPrice => "monthly price",
             Input::Option => "option",
             Input::Quantity => "quantity",
+            Input::ReasonCode => "reason code",
             Input::Retention => "retention",
         })
     }

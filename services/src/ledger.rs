@@ -2,14 +2,36 @@
 //! facts come from the landlord's rental system; here the store keeps them.
 
 use crate::service::{ServiceError, Services};
-use crate::store::{Fee, Store, StoreError};
+use crate::store::{Fee, Store, StoreError, TenantRecord};
 use tillval_engine::model::{Currency, Money, TenantId};
 
 fn amount(minor: i64, currency: Currency) -> Result<Money, ServiceError> {
     Money::from_minor(minor, currency).map_err(ServiceError::invalid(crate::Input::Amount))
 }
 
+/// A tenant's account as staff see it: their debt (`None` if none was ever set) and fees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerAccount {
+    pub tenant: TenantRecord,
+    pub debt: Option<Money>,
+    pub fees: Vec<Fee>,
+}
+
 impl<S: Store> Services<S> {
+    /// The tenant's debt and fees; `NotFound` for a tenant the store does not hold.
+    pub async fn ledger_account(&self, tenant: &TenantId) -> Result<LedgerAccount, ServiceError> {
+        let record = self
+            .store
+            .tenant(tenant)
+            .await?
+            .ok_or(ServiceError::NotFound(crate::entity::Entity::Tenant))?;
+        Ok(LedgerAccount {
+            tenant: record,
+            debt: self.store.debt(tenant).await?,
+            fees: self.store.fees(tenant).await?,
+        })
+    }
+
     /// Sets a tenant's debt (0 clears it).
     pub async fn ledger_set_debt(
         &self,

@@ -5,7 +5,7 @@
 //!
 //! Module graph (no cycles): the records (`entity`, `case`, `order`, `store`) depend on the
 //! engine's model only; `service` holds the shared context over them; each concept (`cart`,
-//! `checkout`, `cases`, `ledger`, `catalogue_admin`, `authoring`, `impact`, `changes`) adds its
+//! `checkout`, `cases`, `ledger`, `catalogue_admin`, `directory`, `authoring`, `impact`, `changes`) adds its
 //! operations to [`Services`]; `demo` uses them all.
 
 pub mod authoring;
@@ -16,6 +16,7 @@ pub mod catalogue_admin;
 mod changes;
 pub mod checkout;
 pub mod demo;
+pub mod directory;
 pub mod entity;
 pub mod impact;
 mod in_flight;

@@ -128,6 +128,32 @@ pub struct TenantRecord {
     pub ordering_enabled: bool,
 }
 
+/// A property, by id and name: what staff pick a catalogue by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PropertyRecord {
+    pub id: PropertyId,
+    pub name: String,
+}
+
+/// One household as staff find it: who, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HouseholdEntry {
+    pub tenant: TenantId,
+    pub tenant_name: String,
+    pub rental_object: RentalObjectId,
+    pub address: String,
+}
+
+/// Which logged decisions staff ask for; `None` is any.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DecisionFilter {
+    /// `cart_add` or `checkout_submit`.
+    pub action: Option<String>,
+    pub rental_object: Option<RentalObjectId>,
+    /// One reason code the decision carried.
+    pub reason_code: Option<String>,
+}
+
 /// A cart with its checkout details.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredCart {
@@ -220,6 +246,11 @@ pub trait Ledger: Send + Sync {
         debt: Money,
         at: DateTime<Utc>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// The tenant's debt; `None` when none was ever set.
+    fn debt(
+        &self,
+        tenant: &TenantId,
+    ) -> impl Future<Output = Result<Option<Money>, StoreError>> + Send;
     fn fees(&self, tenant: &TenantId) -> impl Future<Output = Result<Vec<Fee>, StoreError>> + Send;
     /// Records a payment on a fee; `Overpayment` if it is more than remains.
     fn record_payment(
@@ -437,10 +468,12 @@ pub trait Store: Ledger + Clone + Send + Sync + std::fmt::Debug + 'static {
         &self,
         record: &DecisionRecord,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// A tenant's decisions, newest first, after the one with id `after`.
+    /// A tenant's decisions that `filter` lets through, newest first, after the one with id
+    /// `after`.
     fn decisions(
         &self,
         tenant: &TenantId,
+        filter: &DecisionFilter,
         after: Option<i64>,
         first: u32,
     ) -> impl Future<Output = Result<(Vec<DecisionRecord>, bool), StoreError>> + Send;
@@ -456,4 +489,12 @@ pub trait Store: Ledger + Clone + Send + Sync + std::fmt::Debug + 'static {
         after: Option<&(TenantId, RentalObjectId)>,
         limit: u32,
     ) -> impl Future<Output = Result<Vec<(TenantId, RentalObjectId)>, StoreError>> + Send;
+    /// The same households with the tenant's name and the address, for staff to pick from.
+    fn household_directory(
+        &self,
+        after: Option<&(TenantId, RentalObjectId)>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<HouseholdEntry>, StoreError>> + Send;
+    /// Every property, by id.
+    fn properties(&self) -> impl Future<Output = Result<Vec<PropertyRecord>, StoreError>> + Send;
 }

@@ -24,8 +24,8 @@ use tillval_services::Entity;
 use tillval_services::case::{Actor, Case, CaseNumber, CasePage, CaseStatus};
 use tillval_services::order::{CheckoutDetails, IdempotencyKey, Terms};
 use tillval_services::store::{
-    DecisionRecord, Fee, Snapshot, StoreChange, StoreError, StoredCart, StoredRuleSet,
-    SubmitOutcome, SubmitPlan, TenantRecord,
+    DecisionFilter, DecisionRecord, Fee, HouseholdEntry, PropertyRecord, Snapshot, StoreChange,
+    StoreError, StoredCart, StoredRuleSet, SubmitOutcome, SubmitPlan, TenantRecord,
 };
 
 type Conn = <Db as sqlx::Database>::Connection;
@@ -303,6 +303,17 @@ impl Body {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    pub(crate) async fn debt(&self, tenant: &TenantId) -> Result<Option<Money>, SqlError> {
+        let row: Option<(i64, String)> =
+            sqlx::query_as("SELECT amount, currency FROM ledger_debts WHERE tenant_id = $1")
+                .bind(tenant.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row
+            .map(|(amount, currency)| money(amount, &currency))
+            .transpose()?)
     }
 
     pub(crate) async fn fees(&self, tenant: &TenantId) -> Result<Vec<Fee>, SqlError> {
@@ -1263,17 +1274,34 @@ impl Body {
     pub(crate) async fn decisions(
         &self,
         tenant: &TenantId,
+        filter: &DecisionFilter,
         after: Option<i64>,
         first: u32,
     ) -> Result<(Vec<DecisionRecord>, bool), SqlError> {
+        // The codes are stored as a JSON array of strings, so one code is `"CODE"` in its
+        // text; `\` escapes LIKE's wildcards in the code itself.
+        let code_pattern = filter.reason_code.as_ref().map(|code| {
+            let escaped = code
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            format!("%\"{escaped}\"%")
+        });
         let rows = sqlx::query_as::<_, DecisionRow>(
             "SELECT id, tenant_id, rental_object_id, action, option_id, rule_set, reason_codes, figures, at FROM decisions \
-             WHERE tenant_id = $1 AND (CAST($2 AS BIGINT) IS NULL OR id < $3) ORDER BY id DESC LIMIT $4",
+             WHERE tenant_id = $1 AND (CAST($2 AS BIGINT) IS NULL OR id < $3) \
+             AND (CAST($5 AS TEXT) IS NULL OR action = $5) \
+             AND (CAST($6 AS TEXT) IS NULL OR rental_object_id = $6) \
+             AND (CAST($7 AS TEXT) IS NULL OR reason_codes LIKE $7 ESCAPE '\\') \
+             ORDER BY id DESC LIMIT $4",
         )
         .bind(tenant.as_str())
         .bind(after)
         .bind(after)
         .bind(i64::from(first) + 1)
+        .bind(filter.action.as_deref())
+        .bind(filter.rental_object.as_ref().map(RentalObjectId::as_str))
+        .bind(code_pattern)
         .fetch_all(&self.pool)
         .await?;
         let has_next = rows.len() > first as usize;
@@ -1313,6 +1341,52 @@ impl Body {
         .await?;
         rows.into_iter()
             .map(|(t, o)| Ok((TenantId::parse(&t)?, RentalObjectId::parse(&o)?)))
+            .collect()
+    }
+
+    pub(crate) async fn household_directory(
+        &self,
+        after: Option<&(TenantId, RentalObjectId)>,
+        limit: u32,
+    ) -> Result<Vec<HouseholdEntry>, SqlError> {
+        let (tenant, object) = after
+            .map(|(t, o)| (t.as_str().to_owned(), o.as_str().to_owned()))
+            .unwrap_or_default();
+        let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+            "SELECT l.tenant_id, t.name, l.rental_object_id, o.address FROM leases l \
+             JOIN tenants t ON t.id = l.tenant_id JOIN rental_objects o ON o.id = l.rental_object_id \
+             WHERE (l.tenant_id, l.rental_object_id) > ($1, $2) \
+             ORDER BY l.tenant_id, l.rental_object_id LIMIT $3",
+        )
+        .bind(tenant)
+        .bind(object)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(t, tenant_name, o, address)| {
+                Ok(HouseholdEntry {
+                    tenant: TenantId::parse(&t)?,
+                    tenant_name,
+                    rental_object: RentalObjectId::parse(&o)?,
+                    address,
+                })
+            })
+            .collect()
+    }
+
+    pub(crate) async fn properties(&self) -> Result<Vec<PropertyRecord>, SqlError> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT id, name FROM properties ORDER BY id")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter()
+            .map(|(id, name)| {
+                Ok(PropertyRecord {
+                    id: PropertyId::parse(&id)?,
+                    name,
+                })
+            })
             .collect()
     }
 }

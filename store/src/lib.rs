@@ -47,8 +47,9 @@ use tillval_engine::rules::RuleSetSource;
 use tillval_services::case::{Actor, Case, CaseNumber, CasePage, CaseStatus};
 use tillval_services::order::{CheckoutDetails, IdempotencyKey, Terms};
 use tillval_services::store::{
-    DatabaseFailure, DecisionRecord, Fee, Ledger, PoolSettings, Snapshot, Store, StoreChange,
-    StoreError, StoredRuleSet, SubmitOutcome, SubmitPlan, TenantRecord,
+    DatabaseFailure, DecisionFilter, DecisionRecord, Fee, HouseholdEntry, Ledger, PoolSettings,
+    PropertyRecord, Snapshot, Store, StoreChange, StoreError, StoredRuleSet, SubmitOutcome,
+    SubmitPlan, TenantRecord,
 };
 
 use dialect::Dialect;
@@ -184,6 +185,7 @@ macro_rules! on_either_database {
 impl Ledger for SqlStore {
     on_either_database! {
         fn set_debt(&self, tenant: &TenantId, debt: Money, at: DateTime<Utc>) -> ();
+        fn debt(&self, tenant: &TenantId) -> Option<Money>;
         fn fees(&self, tenant: &TenantId) -> Vec<Fee>;
         fn record_payment(&self, fee: i64, amount: Money, at: DateTime<Utc>) -> Fee;
     }
@@ -229,8 +231,10 @@ impl Store for SqlStore {
         fn rule_set_source(&self, version: i64) -> Option<RuleSetSource>;
         fn active_rule_set(&self) -> Option<(i64, RuleSetSource)>;
         fn record_decision(&self, record: &DecisionRecord) -> ();
-        fn decisions(&self, tenant: &TenantId, after: Option<i64>, first: u32) -> (Vec<DecisionRecord>, bool);
+        fn decisions(&self, tenant: &TenantId, filter: &DecisionFilter, after: Option<i64>, first: u32) -> (Vec<DecisionRecord>, bool);
         fn prune_decisions(&self, before: DateTime<Utc>) -> u64;
         fn households(&self, after: Option<&(TenantId, RentalObjectId)>, limit: u32) -> Vec<(TenantId, RentalObjectId)>;
+        fn household_directory(&self, after: Option<&(TenantId, RentalObjectId)>, limit: u32) -> Vec<HouseholdEntry>;
+        fn properties(&self) -> Vec<PropertyRecord>;
     }
 }

@@ -417,12 +417,25 @@ async fn the_decision_log_keeps_what_its_retention_says(backend: Backend) {
         matches!(refused, Err(ServiceError::Refused(_))),
         "{refused:?}"
     );
-    assert_eq!(s.decisions(&bertil, None, 10).await.unwrap().0.len(), 1);
+    assert_eq!(
+        s.decisions(&bertil, &Default::default(), None, 10)
+            .await
+            .unwrap()
+            .0
+            .len(),
+        1
+    );
     let day = std::time::Duration::from_secs(86_400);
     assert_eq!(s.decision_log_prune(day * 90).await.unwrap(), 0);
     db.clock
         .set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2027, 3, 1, 0, 0, 0).unwrap());
     assert_eq!(s.decision_log_prune(day * 90).await.unwrap(), 1);
-    assert!(s.decisions(&bertil, None, 10).await.unwrap().0.is_empty());
+    assert!(
+        s.decisions(&bertil, &Default::default(), None, 10)
+            .await
+            .unwrap()
+            .0
+            .is_empty()
+    );
     db.finish().await;
 }
