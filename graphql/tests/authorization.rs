@@ -145,6 +145,11 @@ async fn a_tenant_calling_staff_operations_is_forbidden() {
         "mutation { ledgerPaymentRecord(feeId: \"gid://tillval/Fee/1\", amount: { amount: 100, currency: \"SEK\" }) { fee { id } } }",
         "mutation { catalogueOptionUpsert(propertyId: \"gid://tillval/Property/ekbacken\", input: { handle: \"x-1\", categoryId: \"gid://tillval/Category/golv\", spaceId: \"gid://tillval/Space/hall\", name: \"X\", pictures: [], monthlyPrice: { amount: 1, currency: \"SEK\" }, oneTimeFee: { amount: 0, currency: \"SEK\" }, unit: SINGLE }) { option { id } } }",
         "{ ledgerFees(tenantId: \"gid://tillval/Tenant/david-ek\") { id } }",
+        "{ ledgerAccount(tenantId: \"gid://tillval/Tenant/anna-svensson\") { tenantName } }",
+        "{ households { nodes { tenantName } } }",
+        "{ properties { name } }",
+        "{ propertyCatalogue(propertyId: \"gid://tillval/Property/ekbacken\") { currency } }",
+        "{ decisions(tenantId: \"gid://tillval/Tenant/anna-svensson\", reasonCode: \"DEBT\") { nodes { at } } }",
     ] {
         let value = server.gql(Some(&anna), query, json!({})).await;
         assert_eq!(error_codes(&value), ["FORBIDDEN"], "{query}: {value}");

@@ -237,3 +237,91 @@ async fn staff_have_a_queue_of_every_tenants_cases_and_tenants_do_not() {
         .await;
     assert_eq!(error_codes(&tenant), vec!["FORBIDDEN"]);
 }
+
+#[tokio::test]
+async fn the_workbench_reads_refuse_bad_ids_cursors_pages_and_filters() {
+    let server = start().await;
+    let staff = server.staff_token();
+    let cases = [
+        (
+            "{ ledgerAccount(tenantId: \"anna-svensson\") { tenantName } }",
+            "NOT_FOUND",
+        ),
+        (
+            "{ ledgerAccount(tenantId: \"gid://tillval/Tenant/no-such-one\") { tenantName } }",
+            "NOT_FOUND",
+        ),
+        (
+            "{ propertyCatalogue(propertyId: \"gid://tillval/RentalObject/lgh-1002\") { currency } }",
+            "NOT_FOUND",
+        ),
+        (
+            "{ propertyCatalogue(propertyId: \"gid://tillval/Property/nowhere\") { currency } }",
+            "NOT_FOUND",
+        ),
+        (
+            "{ households(first: 0) { nodes { address } } }",
+            "BAD_USER_INPUT",
+        ),
+        (
+            "{ households(first: 101) { nodes { address } } }",
+            "BAD_USER_INPUT",
+        ),
+        (
+            "{ households(after: \"cases:12\") { nodes { address } } }",
+            "BAD_USER_INPUT",
+        ),
+        (
+            "{ households(after: \"households:[\\\"a b\\\",\\\"c\\\"]\") { nodes { address } } }",
+            "BAD_USER_INPUT",
+        ),
+        (
+            "{ decisions(tenantId: \"gid://tillval/Tenant/bertil-lind\", action: \"drop\") { nodes { at } } }",
+            "BAD_USER_INPUT",
+        ),
+        (
+            "{ decisions(tenantId: \"gid://tillval/Tenant/bertil-lind\", reasonCode: \"%\") { nodes { at } } }",
+            "BAD_USER_INPUT",
+        ),
+        (
+            "{ decisions(tenantId: \"gid://tillval/Tenant/bertil-lind\", rentalObjectId: \"lgh-1004\") { nodes { at } } }",
+            "NOT_FOUND",
+        ),
+    ];
+    for (query, code) in cases {
+        let value = server.gql(Some(&staff), query, json!({})).await;
+        assert_eq!(error_codes(&value), [code], "{query}: {value}");
+    }
+    // And what they answer: the directory pages on; an account has its debt.
+    let first = server
+        .data(
+            Some(&staff),
+            "{ households(first: 2) { nodes { tenantName address } pageInfo { hasNextPage endCursor } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(first["households"]["pageInfo"]["hasNextPage"], true);
+    let next = server
+        .data(
+            Some(&staff),
+            "query($a: String) { households(first: 2, after: $a) { nodes { tenantName } } }",
+            json!({ "a": first["households"]["pageInfo"]["endCursor"] }),
+        )
+        .await;
+    assert_eq!(next["households"]["nodes"].as_array().unwrap().len(), 2);
+    assert_ne!(
+        next["households"]["nodes"][0],
+        first["households"]["nodes"][0]
+    );
+    let bertil = server
+        .data(
+            Some(&staff),
+            "{ ledgerAccount(tenantId: \"gid://tillval/Tenant/bertil-lind\") { tenantName debt { amount currency } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        bertil["ledgerAccount"],
+        json!({ "tenantName": "Bertil Lind", "debt": { "amount": 185000, "currency": "SEK" } })
+    );
+}

@@ -84,6 +84,9 @@ pub fn page(frame: &Frame<'_>, content: Markup) -> Markup {
                             ul {
                                 li { a href="/staff/regler" aria-current=[frame.path.starts_with("/staff/regler").then_some("page")] { (Text::StaffRules.get(l)) } }
                                 li { a href="/staff/arenden" aria-current=[frame.path.starts_with("/staff/arenden").then_some("page")] { (Text::Cases.get(l)) } }
+                                li { a href="/staff/reskontra" aria-current=[frame.path.starts_with("/staff/reskontra").then_some("page")] { (Text::StaffLedger.get(l)) } }
+                                li { a href="/staff/katalog" aria-current=[frame.path.starts_with("/staff/katalog").then_some("page")] { (Text::StaffCatalogue.get(l)) } }
+                                li { a href="/staff/beslut" aria-current=[frame.path.starts_with("/staff/beslut").then_some("page")] { (Text::StaffDecisions.get(l)) } }
                             }
                         }
                     }

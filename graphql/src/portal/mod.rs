@@ -79,6 +79,14 @@ pub fn routes(production: bool) -> Router<AppState> {
         .route("/staff/regler/jamfor", get(staff::diff_page))
         .route("/staff/arenden", get(staff::cases_page))
         .route("/staff/arenden/{number}", post(staff::case_move))
+        .route("/staff/reskontra", get(staff::ledger_page))
+        .route("/staff/reskontra/skuld", post(staff::debt_post))
+        .route("/staff/reskontra/betalning", post(staff::payment_post))
+        .route(
+            "/staff/katalog",
+            get(staff::catalogue_page).post(staff::catalogue_post),
+        )
+        .route("/staff/beslut", get(staff::decisions_page))
         .route("/assets/portal.css", get(stylesheet))
         .route("/assets/portal.js", get(script));
     if !production {

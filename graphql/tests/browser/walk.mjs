@@ -315,6 +315,11 @@ try {
     await expectText(page.locator(".impact table").first(), "UNPAID_FEE", "the preview's reason");
     await screen(page, "staff-impact");
     await page.locator(".impact").screenshot({ path: `${screenshots}/staff-impact-preview.png` });
+    // The drill-down: one add-on's households, each linked to its explanation.
+    const drill = page.locator("details.drill-down").first();
+    await drill.locator("summary").click();
+    if ((await drill.locator('tr[data-change="NEWLY_BLOCKED"] a[href^="/staff/beslut?"]').count()) === 0) fail("the drill-down lists no newly blocked household");
+    await axe(page, "staff-impact drill-down");
     await page.getByRole("button", { name: "Publicera" }).click();
     await expectText(page.locator(".confirmation"), "är publicerad", "published");
 
@@ -348,6 +353,47 @@ try {
     const approve = page.getByRole("button", { name: /^Till: Godkänd/ }).first();
     await approve.click();
     await expectText(page.locator(".confirmation"), "har nu status: Godkänd", "a case moved from the queue");
+
+    // The ledger: David Ek's fee not fully paid, paid in full from the page.
+    await page.getByRole("link", { name: "Reskontra", exact: true }).click();
+    await page.getByRole("link", { name: "David Ek" }).click();
+    await expectText(page.locator("h1"), "Reskontra: David Ek", "the ledger page");
+    await screen(page, "staff-ledger");
+    const payment = page.locator('input[name="amount"][id^="payment-"]').first();
+    await payment.fill("tolv");
+    await page.getByRole("button", { name: /^Registrera betalningen/ }).first().click();
+    await expectText(page.locator(".error-summary"), "Skriv ett belopp i kronor", "a bad amount");
+    await page.locator(".error-summary a").first().click();
+    if (!(await page.evaluate(() => document.activeElement && document.activeElement.id.startsWith("payment-")))) fail("the error summary does not lead to the field");
+    await page.locator('input[name="amount"][id^="payment-"]').first().fill(await page.locator('tr[data-fee] td.num').nth(2).innerText().then((t) => t.replace(/[^0-9,]/g, "")));
+    await page.getByRole("button", { name: /^Registrera betalningen/ }).first().click();
+    await expectText(page.locator(".confirmation"), "Betalningen är registrerad", "a payment recorded");
+    await expectText(page.locator("table.fees"), "Betald", "the fee paid in full");
+
+    // The catalogue: a price changed in the page.
+    await page.getByRole("link", { name: "Katalog", exact: true }).click();
+    await page.getByRole("link", { name: "Ekbacken" }).click();
+    await screen(page, "staff-catalogue");
+    await page.locator('tr[data-option="dm-bosch-serie4"] a').click();
+    await page.locator("#monthlyPrice").fill("gratis");
+    await page.getByRole("button", { name: "Spara tillvalet" }).click();
+    await expectText(page.locator(".error-summary"), "Skriv ett belopp i kronor", "a bad price");
+    await axe(page, "staff-catalogue error");
+    await page.locator("#monthlyPrice").fill("199");
+    await page.getByRole("button", { name: "Spara tillvalet" }).click();
+    await expectText(page.locator(".confirmation"), "är sparat", "the option saved");
+    const price = await page.locator('tr[data-option="dm-bosch-serie4"] [data-price]').getAttribute("data-price");
+    if (price !== "19900") fail(`the saved price shows as ${price}`);
+
+    // Decisions: Bertil Lind's household explained, and the log filtered.
+    await page.getByRole("link", { name: "Beslut", exact: true }).click();
+    await page.getByRole("link", { name: "Bertil Lind" }).click();
+    await expectText(page.locator("[data-gate]"), "kan inte beställa", "the gate explained");
+    await screen(page, "staff-decisions");
+    await page.locator("#code").fill("%");
+    await page.getByRole("button", { name: "Filtrera" }).click();
+    await expectText(page.locator(".error-summary"), "orsakskod", "a filter that is not one");
+    await axe(page, "staff-decisions error");
 
     // A tenant's session gets nothing at /staff.
     const other = await browser.newContext({ viewport: DESKTOP, locale: "sv-SE" });

@@ -1,105 +1,30 @@
-//! The landlord's workbench, for staff (`/staff`): the rules in force as files in an editor,
-//! checked (problems at file, line and column, the set's own test cases, their coverage),
-//! previewed against every household (what becomes blocked or orderable, by reason and add-on),
-//! published, and rolled back. Like the portal, every step is a public GraphQL operation
-//! (`ruleSetFiles`, `ruleSets`, `ruleSetValidate`, `ruleSetImpact`, `ruleSetPublish`,
-//! `ruleSetRollback`) run in-process as the staff member. A tenant's session gets nothing here.
+//! The rules in force as files in an editor, checked (problems at file, line and column, the
+//! set's own test cases, their coverage), previewed against every household (what becomes
+//! blocked or orderable, by reason and add-on, down to the households), published, compared
+//! version with version, and rolled back (`ruleSetFiles`, `ruleSets`, `ruleSetValidate`,
+//! `ruleSetImpact`, `ruleSetPublish`, `ruleSetDiff`, `ruleSetRollback`).
 
-// `serde_json::Value`'s `[]` answers `Null` for a missing key or a non-object; it never panics.
 #![allow(clippy::indexing_slicing)]
 
 use axum::Form;
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
-use axum_extra::extract::cookie::CookieJar;
+use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tillval_engine::model::Language;
 
-use super::client::Client;
-use super::layout::{Frame, Section, confirmation, form_token_field, page};
-use super::session::{self, SESSION_COOKIE, same_origin};
-use super::text::Text;
-use crate::auth::{Identity, Verified};
-use crate::server::AppState;
+use super::{StaffVisit, frame, list, minute, number, text};
+use crate::portal::layout::{confirmation, encode, form_token_field, page};
+use crate::portal::text::Text;
 
 const FILES: &str = "query StaffRuleFiles { ruleSetFiles { name content } ruleSets { version name manifestVersion publishedBy publishedAt active } }";
 const VERSIONS: &str = "query StaffVersions { ruleSets { version name manifestVersion publishedBy publishedAt active } }";
 const VALIDATE: &str = "mutation StaffValidate($s: RuleSetInput!) { ruleSetValidate(source: $s) { ok problems { file line column message } testCasesRun testCasesPassed coverage { kind name cases } } }";
-const IMPACT: &str = "query StaffImpact($s: RuleSetInput!) { ruleSetImpact(source: $s) { complete households householdsChanged totals { newlyBlocked newlyAvailable reasonsChanged } byReason { code counts { newlyBlocked newlyAvailable reasonsChanged } } byOption { optionId name counts { newlyBlocked newlyAvailable reasonsChanged } households { tenantId } } scriptErrors { function count example } problems { file line column message } } }";
+const IMPACT: &str = "query StaffImpact($s: RuleSetInput!) { ruleSetImpact(source: $s) { complete households householdsChanged totals { newlyBlocked newlyAvailable reasonsChanged } byReason { code counts { newlyBlocked newlyAvailable reasonsChanged } } byOption { optionId name counts { newlyBlocked newlyAvailable reasonsChanged } households { tenantId rentalObjectId change activeReasons candidateReasons } } scriptErrors { function count example } problems { file line column message } } }";
 const PUBLISH: &str = "mutation StaffPublish($s: RuleSetInput!) { ruleSetPublish(source: $s) { ruleSet { version } problems { file line column message } userErrors { code message } } }";
 const DIFF: &str = "query StaffDiff($from: Int!, $to: Int!) { ruleSetDiff(from: $from, to: $to) { from { version publishedBy publishedAt } to { version publishedBy publishedAt } files { name status lines { kind text oldLine newLine } } } ruleSetFiles(version: $to) { name content } }";
 const ROLLBACK: &str = "mutation StaffRollback($v: Int!) { ruleSetRollback(version: $v) { ruleSet { version } problems { message } userErrors { code message } } }";
-
-/// A staff member's request.
-pub(super) struct StaffVisit {
-    state: AppState,
-    token: String,
-    client: Client,
-    language: Language,
-}
-
-impl FromRequestParts<AppState> for StaffVisit {
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let jar = CookieJar::from_headers(&parts.headers);
-        let language = session::language(&jar, &parts.headers);
-        let token = jar.get(SESSION_COOKIE).map(|c| c.value().to_owned());
-        let verified = token.as_deref().map(|t| state.auth.verify_token(t));
-        match (token, verified) {
-            (
-                Some(token),
-                Some(Ok(Verified {
-                    identity: identity @ Identity::Staff(_),
-                    ..
-                })),
-            ) => Ok(StaffVisit {
-                client: Client::new(state.schema.clone(), identity, language),
-                state: state.clone(),
-                token,
-                language,
-            }),
-            // A tenant, or nobody: nothing of the workbench, not even that it exists beyond this.
-            _ => {
-                let frame = frame(language, None);
-                let content = html! {
-                    h1 { (Text::StaffOnlyTitle.get(language)) }
-                    p { (Text::StaffOnlyLead.get(language)) }
-                };
-                Err((StatusCode::FORBIDDEN, page(&frame, content)).into_response())
-            }
-        }
-    }
-}
-
-fn frame(language: Language, form_token: Option<&str>) -> Frame<'_> {
-    frame_at(language, form_token, "/staff/regler", Text::StaffRules)
-}
-
-fn frame_at<'a>(
-    language: Language,
-    form_token: Option<&'a str>,
-    path: &'a str,
-    title: Text,
-) -> Frame<'a> {
-    Frame {
-        language,
-        title: title.get(language).to_owned(),
-        section: Section::None,
-        article_count: None,
-        form_token,
-        path,
-        staff: form_token.is_some(),
-    }
-}
-
-pub(super) async fn home() -> Redirect {
-    Redirect::to("/staff/regler")
-}
 
 /// The set's files as the editor holds them, back into the API's `RuleSetInput`.
 fn source_input(files: &[(String, String)]) -> Value {
@@ -149,10 +74,6 @@ fn file_anchor(name: &str) -> String {
         .collect()
 }
 
-fn number(value: &Value) -> String {
-    value.as_u64().unwrap_or(0).to_string()
-}
-
 fn validation(language: Language, v: &Value) -> Markup {
     html! {
         (problems(language, &v["problems"]))
@@ -198,10 +119,55 @@ fn impact(language: Language, i: &Value) -> Markup {
                     }
                     (counts_table(language, Text::ByReason, Text::ReasonCode, i["byReason"].as_array(), "code"))
                     (counts_table(language, Text::ByOption, Text::Files, i["byOption"].as_array(), "name"))
+                    (drill_down(language, &i["byOption"]))
                 }
                 @if let Some(errors) = i["scriptErrors"].as_array().filter(|e| !e.is_empty()) {
                     h3 { (Text::ScriptErrors.get(language)) }
                     ul { @for e in errors { li { code { (e["function"].as_str().unwrap_or("")) } " × " (number(&e["count"])) ": " (e["example"].as_str().unwrap_or("")) } } }
+                }
+            }
+        }
+    }
+}
+
+/// Per add-on, the first households it changes for, each linked to its explanation.
+fn drill_down(language: Language, by_option: &Value) -> Markup {
+    let l = language;
+    let change_text = |change: &str| match change {
+        "NEWLY_BLOCKED" => Text::NewlyBlocked,
+        "NEWLY_AVAILABLE" => Text::NewlyAvailable,
+        _ => Text::ReasonsChanged,
+    };
+    html! {
+        @for option in list(by_option).iter().take(50).filter(|o| !list(&o["households"]).is_empty()) {
+            @let households = list(&option["households"]);
+            details class="drill-down" {
+                summary { (text(&option["name"])) ": " (Text::FirstHouseholds.with(l, &[("n", &households.len().to_string())])) }
+                div class="table-scroll" tabindex="0" role="region" aria-label=(text(&option["name"])) {
+                    table {
+                        caption class="visually-hidden" { (text(&option["name"])) }
+                        thead { tr {
+                            th scope="col" { (Text::Households.get(l)) }
+                            th scope="col" { (Text::Change.get(l)) }
+                            th scope="col" { (Text::ReasonsNow.get(l)) }
+                            th scope="col" { (Text::ReasonsAfter.get(l)) }
+                        } }
+                        tbody {
+                            @for h in households {
+                                @let (tenant, object) = (text(&h["tenantId"]), text(&h["rentalObjectId"]));
+                                tr data-change=(text(&h["change"])) {
+                                    th scope="row" {
+                                        a href={ "/staff/beslut?hyresgast=" (encode(tenant)) "&objekt=" (encode(object)) } {
+                                            (tenant.rsplit('/').next().unwrap_or("")) ", " (object.rsplit('/').next().unwrap_or(""))
+                                        }
+                                    }
+                                    td { (change_text(text(&h["change"])).get(l)) }
+                                    td { @for c in list(&h["activeReasons"]) { code { (text(c)) } " " } }
+                                    td { @for c in list(&h["candidateReasons"]) { code { (text(c)) } " " } }
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -335,10 +301,6 @@ fn editor(language: Language, files: &[(String, String)], form_token: &str) -> M
 }
 
 impl StaffVisit {
-    fn form_token(&self) -> String {
-        self.state.auth.form_token(&self.token)
-    }
-
     fn render(
         &self,
         status: StatusCode,
@@ -358,24 +320,6 @@ impl StaffVisit {
         (status, page(&frame(l, Some(&token)), content)).into_response()
     }
 
-    fn failed(&self, error: &super::client::ClientError) -> Response {
-        tracing::warn!(%error, "staff page failed");
-        let frame = frame(self.language, None);
-        let content =
-            html! { h1 { (Text::UnavailableTitle.get(self.language)) } p { (error.to_string()) } };
-        (StatusCode::SERVICE_UNAVAILABLE, page(&frame, content)).into_response()
-    }
-
-    fn check_post(&self, headers: &HeaderMap, form_token: &str) -> Result<(), Response> {
-        if same_origin(headers) && self.state.auth.form_token_ok(&self.token, form_token) {
-            Ok(())
-        } else {
-            let frame = frame(self.language, None);
-            let content = html! { h1 { (Text::ForbiddenTitle.get(self.language)) } p { (Text::ForbiddenLead.get(self.language)) } };
-            Err((StatusCode::FORBIDDEN, page(&frame, content)).into_response())
-        }
-    }
-
     async fn versions(&self) -> Value {
         self.client
             .run::<Value>(VERSIONS, json!({}))
@@ -385,7 +329,7 @@ impl StaffVisit {
     }
 }
 
-pub(super) async fn rules_page(visit: StaffVisit) -> Response {
+pub(in crate::portal) async fn rules_page(visit: StaffVisit) -> Response {
     rules_page_with(visit, html! {}).await
 }
 
@@ -411,7 +355,7 @@ async fn rules_page_with(visit: StaffVisit, note: Markup) -> Response {
 }
 
 /// The editor's post: `form_token`, `action`, and the files as `name_N`, `content_N`.
-pub(super) async fn rules_post(
+pub(in crate::portal) async fn rules_post(
     visit: StaffVisit,
     headers: HeaderMap,
     Form(fields): Form<Vec<(String, String)>>,
@@ -483,12 +427,12 @@ pub(super) async fn rules_post(
 }
 
 #[derive(Debug, Deserialize)]
-pub(super) struct VersionForm {
+pub(in crate::portal) struct VersionForm {
     form_token: String,
     version: String,
 }
 
-pub(super) async fn make_active(
+pub(in crate::portal) async fn make_active(
     visit: StaffVisit,
     headers: HeaderMap,
     Form(form): Form<VersionForm>,
@@ -517,14 +461,14 @@ pub(super) async fn make_active(
 }
 
 #[derive(Debug, Deserialize)]
-pub(super) struct DiffQuery {
+pub(in crate::portal) struct DiffQuery {
     fran: String,
     till: String,
 }
 
 /// Two versions side by side, and the newer one's files ready to preview against the set in
 /// force (and publish from the editor that answers).
-pub(super) async fn diff_page(
+pub(in crate::portal) async fn diff_page(
     visit: StaffVisit,
     axum::extract::Query(query): axum::extract::Query<DiffQuery>,
 ) -> Response {
@@ -599,153 +543,4 @@ pub(super) async fn diff_page(
         }
     };
     page(&frame(l, Some(&token)), content).into_response()
-}
-
-const QUEUE: &str = "query StaffQueue($status: CaseStatus) { caseQueue(first: 100, status: $status) { nodes { number status createdAt nextStatuses lines { name quantity } history { status actor at } } } }";
-const TRANSITION: &str = "mutation StaffTransition($n: String!, $to: CaseStatus!) { caseTransition(number: $n, to: $to) { case { number status } userErrors { code message } } }";
-
-const STATUSES: [&str; 7] = [
-    "SUBMITTED",
-    "UNDER_REVIEW",
-    "APPROVED",
-    "SCHEDULED",
-    "INSTALLED",
-    "REJECTED",
-    "CANCELLED",
-];
-
-#[derive(Debug, Deserialize)]
-pub(super) struct QueueQuery {
-    status: Option<String>,
-    klart: Option<String>,
-}
-
-/// The case queue: every tenant's cases, by status, each with the moves its lifecycle allows
-/// staff, and its history.
-pub(super) async fn cases_page(
-    visit: StaffVisit,
-    axum::extract::Query(query): axum::extract::Query<QueueQuery>,
-) -> Response {
-    let status = query.status.filter(|s| STATUSES.contains(&s.as_str()));
-    let data: Value = match visit.client.run(QUEUE, json!({ "status": status })).await {
-        Ok(data) => data,
-        Err(error) => return visit.failed(&error),
-    };
-    let l = visit.language;
-    let token = visit.form_token();
-    let path = match &status {
-        Some(s) => format!("/staff/arenden?status={s}"),
-        None => "/staff/arenden".to_owned(),
-    };
-    let content = html! {
-        h1 { (Text::CaseQueueTitle.get(l)) }
-        @if let Some(done) = query.klart.as_deref().and_then(|k| k.split_once(':')).filter(|(n, _)| tillval_services::case::CaseNumber::parse(n).is_some()) {
-            (confirmation(&Text::CaseMoved.with(l, &[("number", done.0), ("status", super::text::status(done.1, l))])))
-        }
-        nav aria-label=(Text::FilterByStatus.get(l)) {
-            ul class="filters" {
-                li { a href="/staff/arenden" aria-current=[status.is_none().then_some("page")] { (Text::AllStatuses.get(l)) } }
-                @for s in STATUSES {
-                    li { a href={ "/staff/arenden?status=" (s) } aria-current=[(status.as_deref() == Some(s)).then_some("page")] { (super::text::status(s, l)) } }
-                }
-            }
-        }
-        div class="table-scroll" tabindex="0" role="region" aria-label=(Text::CaseQueueTitle.get(l)) {
-            table class="queue" {
-                caption class="visually-hidden" { (Text::CaseQueueTitle.get(l)) }
-                thead { tr {
-                    th scope="col" { (Text::CaseNumber.get(l)) }
-                    th scope="col" { (Text::Contents.get(l)) }
-                    th scope="col" { (Text::Created.get(l)) }
-                    th scope="col" { (Text::Status.get(l)) }
-                    th scope="col" { (Text::History.get(l)) }
-                } }
-                tbody {
-                    @for case in data["caseQueue"]["nodes"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
-                        @let number = case["number"].as_str().unwrap_or("");
-                        tr data-case=(number) {
-                            th scope="row" { (number) }
-                            td { @for (i, line) in case["lines"].as_array().map(Vec::as_slice).unwrap_or(&[]).iter().enumerate() {
-                                @if i > 0 { ", " } (line["name"].as_str().unwrap_or("")) " × " (number_of(&line["quantity"]))
-                            } }
-                            td { (case["createdAt"].as_str().map(minute).unwrap_or_default()) }
-                            td {
-                                span class="status" { (super::text::status(case["status"].as_str().unwrap_or(""), l)) }
-                                @for next in case["nextStatuses"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
-                                    @let to = next.as_str().unwrap_or("");
-                                    form method="post" action={ "/staff/arenden/" (super::layout::encode(number)) } class="inline" {
-                                        (form_token_field(&token))
-                                        input type="hidden" name="to" value=(to);
-                                        input type="hidden" name="back" value=(path);
-                                        " "
-                                        button type="submit" class="button small secondary" {
-                                            (Text::MoveTo.with(l, &[("status", super::text::status(to, l))]))
-                                            span class="visually-hidden" { " " (number) }
-                                        }
-                                    }
-                                }
-                            }
-                            td { ol class="history" { @for h in case["history"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
-                                li { (super::text::status(h["status"].as_str().unwrap_or(""), l)) " · " (h["at"].as_str().map(minute).unwrap_or_default()) }
-                            } } }
-                        }
-                    }
-                }
-            }
-        }
-    };
-    page(&frame_at(l, Some(&token), &path, Text::Cases), content).into_response()
-}
-
-fn number_of(value: &Value) -> String {
-    value.as_i64().unwrap_or(0).to_string()
-}
-
-#[derive(Debug, Deserialize)]
-pub(super) struct MoveForm {
-    form_token: String,
-    to: String,
-    back: Option<String>,
-}
-
-pub(super) async fn case_move(
-    visit: StaffVisit,
-    headers: HeaderMap,
-    axum::extract::Path(number): axum::extract::Path<String>,
-    Form(form): Form<MoveForm>,
-) -> Response {
-    if let Err(refused) = visit.check_post(&headers, &form.form_token) {
-        return refused;
-    }
-    if !STATUSES.contains(&form.to.as_str()) {
-        return (StatusCode::BAD_REQUEST, "not a status").into_response();
-    }
-    let data: Value = match visit
-        .client
-        .run(TRANSITION, json!({ "n": number, "to": form.to }))
-        .await
-    {
-        Ok(data) => data,
-        Err(error) if error.code() == "NOT_FOUND" => {
-            return (StatusCode::NOT_FOUND, "no such case").into_response();
-        }
-        Err(error) => return visit.failed(&error),
-    };
-    let back = session::local_path(form.back.as_deref().unwrap_or("/staff/arenden")).to_owned();
-    let moved = &data["caseTransition"]["case"];
-    if moved.is_null() {
-        return Redirect::to(&back).into_response();
-    }
-    let separator = if back.contains('?') { '&' } else { '?' };
-    Redirect::to(&format!(
-        "{back}{separator}klart={}:{}",
-        super::layout::encode(moved["number"].as_str().unwrap_or("")),
-        moved["status"].as_str().unwrap_or("")
-    ))
-    .into_response()
-}
-
-/// `2026-11-25T15:52:01Z` as `2026-11-25 15:52` (UTC, as stored).
-fn minute(at: &str) -> String {
-    at.get(..16).unwrap_or(at).replace('T', " ")
 }
