@@ -37,6 +37,8 @@ pub struct AppConfig {
     pub connections: ConnectionLimits,
     /// How long the decision log keeps a refusal.
     pub decision_log_retention: Duration,
+    /// The webhook dispatcher's pacing; `None` runs no dispatcher on this node.
+    pub webhooks: Option<tillval_webhooks::DispatcherConfig>,
 }
 
 impl AppConfig {
@@ -54,6 +56,7 @@ impl AppConfig {
             clock: Arc::new(SystemClock),
             connections: ConnectionLimits::default(),
             decision_log_retention: Duration::from_secs(90 * 86_400),
+            webhooks: Some(tillval_webhooks::DispatcherConfig::default()),
         }
     }
 }
@@ -87,6 +90,8 @@ pub enum AppError {
     DemoData(#[source] tillval_engine::model::ModelError),
     #[error("loading the demo data: {0}")]
     Demo(#[source] ServiceError),
+    #[error("the webhook dispatcher: {0}")]
+    Webhooks(#[source] tillval_webhooks::dispatcher::DispatchError),
 }
 
 /// A built server: the services, and the router over them.
@@ -97,6 +102,8 @@ pub struct App {
     pub router: axum::Router,
     pub production: bool,
     pub connections: ConnectionLimits,
+    /// Stops this node's webhook dispatcher when told, or when the last clone of the app goes.
+    pub dispatcher: Option<Arc<tokio::sync::watch::Sender<bool>>>,
 }
 
 impl App {
@@ -135,6 +142,17 @@ impl App {
             load_demo(&services, &demo).await.map_err(AppError::Demo)?;
         }
         prune_decision_log(services.clone(), config.decision_log_retention);
+        let dispatcher = match config.webhooks {
+            Some(pacing) => {
+                let dispatcher =
+                    tillval_webhooks::Dispatcher::new(services.store().clone(), pacing)
+                        .map_err(AppError::Webhooks)?;
+                let (stop, stopped) = tokio::sync::watch::channel(false);
+                tokio::spawn(dispatcher.run(stopped));
+                Some(Arc::new(stop))
+            }
+            None => None,
+        };
         let router = router(AppState {
             schema: build_schema(services.clone(), config.production),
             services: services.clone(),
@@ -147,6 +165,7 @@ impl App {
             router,
             production: config.production,
             connections: config.connections,
+            dispatcher,
         })
     }
 

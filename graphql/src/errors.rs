@@ -33,6 +33,7 @@ pub fn input_field(input: Input) -> &'static str {
         Input::Category => "category",
         Input::ContactPhone => "contactPhone",
         Input::Currency => "currency",
+        Input::Description => "description",
         Input::Details => "details",
         Input::First => "first",
         Input::IdempotencyKey => "idempotencyKey",
@@ -41,6 +42,8 @@ pub fn input_field(input: Input) -> &'static str {
         Input::Quantity => "quantity",
         Input::ReasonCode => "reasonCode",
         Input::Retention => "retention",
+        Input::Secret => "secret",
+        Input::Url => "url",
     }
 }
 

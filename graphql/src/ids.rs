@@ -13,6 +13,8 @@ pub enum Kind {
     AddOnOption,
     Case,
     Fee,
+    WebhookEndpoint,
+    OutboxEvent,
 }
 
 impl Kind {
@@ -26,6 +28,8 @@ impl Kind {
             Kind::AddOnOption => "AddOnOption",
             Kind::Case => "Case",
             Kind::Fee => "Fee",
+            Kind::WebhookEndpoint => "WebhookEndpoint",
+            Kind::OutboxEvent => "OutboxEvent",
         }
     }
 }

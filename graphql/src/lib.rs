@@ -15,6 +15,7 @@ pub mod query_shape;
 pub mod schema;
 pub mod server;
 pub mod types;
+pub mod webhooks;
 pub mod websocket;
 pub mod workbench;
 

@@ -44,6 +44,39 @@ enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
+    /// Webhook endpoints: where the events go (see docs/integration.md).
+    Webhooks {
+        #[command(subcommand)]
+        command: WebhooksCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum WebhooksCommand {
+    /// Adds an endpoint and prints its signing secret, this once.
+    Add {
+        /// An absolute http or https URL.
+        url: String,
+        #[arg(long, default_value = "")]
+        description: String,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+    /// The endpoints (never their secrets) and the outbox's depth.
+    List {
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct DatabaseArg {
+    #[arg(
+        long,
+        env = "TILLVAL_DATABASE_URL",
+        default_value = "sqlite://tillval.db"
+    )]
+    database: String,
 }
 
 #[derive(Debug, clap::Args)]
@@ -358,6 +391,57 @@ fn rules_check(dir: &std::path::Path, fuzz: u32) -> bool {
 }
 
 /// Previews the folder's set against the database's active one and prints what changes.
+async fn webhooks(command: WebhooksCommand) -> anyhow::Result<std::process::ExitCode> {
+    use tillval_services::service::{Services, SystemClock};
+    let database = match &command {
+        WebhooksCommand::Add { database, .. } | WebhooksCommand::List { database } => {
+            &database.database
+        }
+    };
+    let store = tillval_store::SqlStore::open(database, PoolSettings::default())
+        .await
+        .with_context(|| tillval_graphql::app::redact(database))?;
+    let services = Services::new(store, RuleSet::shipped()?, Arc::new(SystemClock));
+    match command {
+        WebhooksCommand::Add {
+            url, description, ..
+        } => {
+            let secret = tillval_webhooks::secret::generate()?;
+            match services
+                .webhook_endpoint_add(&url, &secret, &description)
+                .await
+            {
+                Ok(endpoint) => {
+                    println!("endpoint {} -> {}", endpoint.id, endpoint.url);
+                    println!("secret (shown this once): {secret}");
+                    Ok(std::process::ExitCode::SUCCESS)
+                }
+                Err(tillval_services::ServiceError::InvalidInput { field, message }) => {
+                    eprintln!("{field}: {message}");
+                    Ok(std::process::ExitCode::from(2))
+                }
+                Err(error) => Err(error.into()),
+            }
+        }
+        WebhooksCommand::List { .. } => {
+            for e in services.webhook_endpoints().await? {
+                let state = if e.enabled { "on" } else { "off" };
+                println!("{}\t{state}\t{}\t{}", e.id, e.url, e.description);
+            }
+            let depth = services.outbox_depth().await?;
+            println!(
+                "outbox: {} pending (oldest {}), {} dead",
+                depth.pending,
+                depth
+                    .oldest_pending
+                    .map_or_else(|| "-".to_owned(), |at| at.to_rfc3339()),
+                depth.dead
+            );
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+    }
+}
+
 async fn rules_impact(args: ImpactArgs) -> anyhow::Result<bool> {
     use tillval_engine::rules::RuleSetSource;
     use tillval_services::service::{Services, SystemClock};
@@ -536,6 +620,7 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
             }
             Ok(())
         }
+        Command::Webhooks { command } => return webhooks(command).await,
         Command::Schema => {
             print!("{}", sdl());
             Ok(())

@@ -29,11 +29,16 @@ pub struct Query(
     CoreQuery,
     crate::authoring::AuthoringQuery,
     crate::workbench::WorkbenchQuery,
+    crate::webhooks::WebhooksQuery,
 );
 
 /// The mutation root.
 #[derive(Debug, Default, async_graphql::MergedObject)]
-pub struct Mutation(CoreMutation, crate::authoring::AuthoringMutation);
+pub struct Mutation(
+    CoreMutation,
+    crate::authoring::AuthoringMutation,
+    crate::webhooks::WebhooksMutation,
+);
 
 /// The schema over `services`. Production turns off introspection and field suggestions.
 pub fn build_schema(services: Services<AppStore>, production: bool) -> TillvalSchema {

@@ -270,3 +270,48 @@ fn serve_watch_publishes_a_changed_folder_and_keeps_the_set_when_the_change_is_b
         .status();
     let _ = child.wait();
 }
+
+#[test]
+fn webhooks_add_prints_the_secret_once_and_list_never_shows_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", dir.path().join("hooks.db").display());
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(BINARY)
+            .args(args)
+            .args(["--database", &database])
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, out, _) = run(&[
+        "webhooks",
+        "add",
+        "https://tf.example/hooks",
+        "--description",
+        "TF",
+    ]);
+    assert_eq!(code, Some(0), "{out}");
+    let secret = out
+        .lines()
+        .find_map(|l| l.strip_prefix("secret (shown this once): "))
+        .unwrap()
+        .to_owned();
+    assert!(
+        secret.starts_with("whsec_") && secret.len() > 40,
+        "{secret}"
+    );
+    let (code, out, _) = run(&["webhooks", "list"]);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("https://tf.example/hooks"), "{out}");
+    assert!(!out.contains(&secret), "the list shows the secret");
+    assert!(out.contains("outbox: 0 pending"), "{out}");
+    for bad in ["ftp://tf.example/", "not a url", "https://u:p@tf.example/"] {
+        let (code, out, err) = run(&["webhooks", "add", bad]);
+        assert_eq!(code, Some(2), "{bad}: {out}{err}");
+        assert!(err.starts_with("url:"), "{bad}: {err}");
+    }
+}

@@ -325,3 +325,94 @@ async fn the_workbench_reads_refuse_bad_ids_cursors_pages_and_filters() {
         json!({ "tenantName": "Bertil Lind", "debt": { "amount": 185000, "currency": "SEK" } })
     );
 }
+
+#[tokio::test]
+async fn staff_add_a_webhook_endpoint_whose_secret_is_shown_once_and_tenants_cannot() {
+    let server = start().await;
+    let staff = server.staff_token();
+    let create = "mutation($url: String!) { webhookEndpointCreate(input: { url: $url, description: \"TF\" }) { endpoint { id url enabled } secret userErrors { code field } } }";
+    let made = server
+        .data(
+            Some(&staff),
+            create,
+            json!({ "url": "https://tf.example/hooks" }),
+        )
+        .await;
+    let payload = &made["webhookEndpointCreate"];
+    assert_eq!(payload["userErrors"], json!([]));
+    assert!(payload["secret"].as_str().unwrap().starts_with("whsec_"));
+    let id = payload["endpoint"]["id"].clone();
+    // Listed, and nothing of the secret anywhere in what staff can read.
+    let listed = server
+        .data(
+            Some(&staff),
+            "{ webhookEndpoints { id url enabled description } outboxStatus { pending dead } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(listed["webhookEndpoints"][0]["id"], id);
+    assert!(
+        !listed
+            .to_string()
+            .contains(payload["secret"].as_str().unwrap())
+    );
+    let asked = server
+        .gql(Some(&staff), "{ webhookEndpoints { secret } }", json!({}))
+        .await;
+    assert!(asked["errors"].is_array(), "a secret field exists: {asked}");
+    // Bad URLs are user errors at `url`.
+    for bad in [
+        "ftp://tf.example/",
+        "tf.example/hooks",
+        "https://u:p@tf.example/",
+        "",
+    ] {
+        let refused = server
+            .data(Some(&staff), create, json!({ "url": bad }))
+            .await;
+        assert_eq!(
+            refused["webhookEndpointCreate"]["userErrors"][0]["field"],
+            json!(["url"]),
+            "{bad}: {refused}"
+        );
+        assert!(refused["webhookEndpointCreate"]["secret"].is_null());
+    }
+    // Switched off; replaying nothing dead is 0; ids that are not ids are not found.
+    let off = server
+        .data(
+            Some(&staff),
+            "mutation($id: ID!) { webhookEndpointSetEnabled(endpointId: $id, enabled: false) { endpoint { enabled } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(
+        off["webhookEndpointSetEnabled"]["endpoint"]["enabled"],
+        false
+    );
+    let replay = server
+        .data(
+            Some(&staff),
+            "mutation($id: ID!) { webhookReplay(endpointId: $id) { replayed } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(replay["webhookReplay"]["replayed"], 0);
+    for query in [
+        "mutation { webhookReplay(endpointId: \"gid://tillval/WebhookEndpoint/x\") { replayed } }",
+        "mutation { webhookEndpointSetEnabled(endpointId: \"gid://tillval/WebhookEndpoint/999\", enabled: true) { endpoint { id } } }",
+        "{ webhookDeadLetters(endpointId: \"gid://tillval/Case/1\") { webhookId } }",
+    ] {
+        let value = server.gql(Some(&staff), query, json!({})).await;
+        assert_eq!(error_codes(&value), ["NOT_FOUND"], "{query}: {value}");
+    }
+    // A tenant gets none of it.
+    let anna = server.token("anna-svensson");
+    for query in [
+        "{ webhookEndpoints { id } }",
+        "{ outboxStatus { pending } }",
+        "mutation { webhookEndpointCreate(input: { url: \"https://evil.example/\" }) { secret } }",
+    ] {
+        let value = server.gql(Some(&anna), query, json!({})).await;
+        assert_eq!(error_codes(&value), ["FORBIDDEN"], "{query}: {value}");
+    }
+}

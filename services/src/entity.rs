@@ -16,6 +16,7 @@ pub enum Entity {
     RuleSet,
     Tenant,
     Terms,
+    WebhookEndpoint,
 }
 
 impl std::fmt::Display for Entity {
@@ -32,6 +33,7 @@ impl std::fmt::Display for Entity {
             Entity::RuleSet => "rule set",
             Entity::Tenant => "tenant",
             Entity::Terms => "terms",
+            Entity::WebhookEndpoint => "webhook endpoint",
         })
     }
 }

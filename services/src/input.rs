@@ -11,6 +11,7 @@ pub enum Input {
     Category,
     ContactPhone,
     Currency,
+    Description,
     Details,
     First,
     IdempotencyKey,
@@ -19,6 +20,8 @@ pub enum Input {
     Quantity,
     ReasonCode,
     Retention,
+    Secret,
+    Url,
 }
 
 impl fmt::Display for Input {
@@ -29,6 +32,7 @@ impl fmt::Display for Input {
             Input::Category => "category",
             Input::ContactPhone => "contact phone",
             Input::Currency => "currency",
+            Input::Description => "description",
             Input::Details => "details",
             Input::First => "first",
             Input::IdempotencyKey => "idempotency key",
@@ -37,6 +41,8 @@ impl fmt::Display for Input {
             Input::Quantity => "quantity",
             Input::ReasonCode => "reason code",
             Input::Retention => "retention",
+            Input::Secret => "secret",
+            Input::Url => "url",
         })
     }
 }

@@ -18,11 +18,13 @@ pub mod checkout;
 pub mod demo;
 pub mod directory;
 pub mod entity;
+pub mod events;
 pub mod impact;
 mod in_flight;
 pub mod input;
 pub mod ledger;
 pub mod order;
+pub mod outbox_admin;
 pub mod service;
 pub mod store;
 

@@ -14,6 +14,7 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::case::{Actor, Case, CaseNumber, CasePage, CaseStatus};
+use crate::events::{DeadLetter, LeasedDelivery, OutboxDepth, WebhookEndpoint};
 use crate::order::{CheckoutDetails, IdempotencyKey, Terms};
 use tillval_engine::model::{
     Cart, CartLine, Catalogue, LockKey, Money, OptionId, PropertyId, Quantity, RentalObject,
@@ -261,8 +262,70 @@ pub trait Ledger: Send + Sync {
     ) -> impl Future<Output = Result<Fee, StoreError>> + Send;
 }
 
+/// The event outbox and its webhook endpoints (issue 15). The store writes events itself, in
+/// the transaction of each change (`events`); a dispatcher leases what is due, one delivery per
+/// (event, endpoint), and records how it went.
+pub trait Outbox: Send + Sync {
+    fn webhook_endpoint_add(
+        &self,
+        url: &str,
+        secret: &str,
+        description: &str,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<WebhookEndpoint, StoreError>> + Send;
+    fn webhook_endpoints(
+        &self,
+    ) -> impl Future<Output = Result<Vec<WebhookEndpoint>, StoreError>> + Send;
+    /// Switches an endpoint on or off; `NotFound` for no such endpoint. Events written while it
+    /// is off are not sent to it.
+    fn webhook_endpoint_set_enabled(
+        &self,
+        endpoint: i64,
+        enabled: bool,
+    ) -> impl Future<Output = Result<WebhookEndpoint, StoreError>> + Send;
+    /// Leases up to `limit` due deliveries to `lease` until `until`: pending, due by `now`,
+    /// not leased by anyone else (or their lease ran out), and the first pending one of their
+    /// case for their endpoint, so a case's events go out in order, one at a time.
+    fn deliveries_lease(
+        &self,
+        lease: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<LeasedDelivery>, StoreError>> + Send;
+    /// The endpoint took the delivery. Ignored if the lease is no longer `lease`'s.
+    fn delivery_succeeded(
+        &self,
+        delivery: &LeasedDelivery,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// The attempt failed: tried again at `retry_at`, or dead-lettered when `None`. Ignored if
+    /// the lease is no longer `lease`'s.
+    fn delivery_failed(
+        &self,
+        delivery: &LeasedDelivery,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// An endpoint's dead letters, oldest first.
+    fn dead_letters(
+        &self,
+        endpoint: i64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<DeadLetter>, StoreError>> + Send;
+    /// Puts an endpoint's dead letters (or one of them) back to be delivered from `at`; how
+    /// many.
+    fn dead_letters_replay(
+        &self,
+        endpoint: i64,
+        event: Option<i64>,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    fn outbox_depth(&self) -> impl Future<Output = Result<OutboxDepth, StoreError>> + Send;
+}
+
 /// What the store is asked to do. See the module docs.
-pub trait Store: Ledger + Clone + Send + Sync + std::fmt::Debug + 'static {
+pub trait Store: Ledger + Outbox + Clone + Send + Sync + std::fmt::Debug + 'static {
     /// Changes made by other nodes on the same database; `None` for a store that only this
     /// process writes (SQLite).
     fn changes(&self) -> Option<tokio::sync::broadcast::Receiver<StoreChange>> {

@@ -21,6 +21,9 @@ use tillval_engine::model::{
     Picture, PropertyId, Quantity, RentalObject, RentalObjectId, TenantId, Unit,
 };
 use tillval_services::Entity;
+use tillval_services::events::{
+    self, DeadLetter, LeasedDelivery, OutboxDepth, OutboxEvent, WebhookEndpoint,
+};
 use tillval_services::case::{Actor, Case, CaseNumber, CasePage, CaseStatus};
 use tillval_services::order::{CheckoutDetails, IdempotencyKey, Terms};
 use tillval_services::store::{
@@ -813,6 +816,7 @@ impl Body {
         let case = Self::load_case(&mut tx, id)
             .await?
             .ok_or(StoreError::NotFound(Entity::Case))?;
+        Self::write_event(&mut tx, &events::case_created(&case)).await?;
         tx.commit().await?;
         Ok(SubmitOutcome::Created(case))
     }
@@ -954,6 +958,7 @@ impl Body {
         let case = Self::load_case(&mut tx, id)
             .await?
             .ok_or(StoreError::NotFound(Entity::Case))?;
+        let mut fees = Vec::new();
         if to == CaseStatus::Installed {
             for line in &case.lines {
                 let fee = line.one_time_total();
@@ -962,9 +967,9 @@ impl Body {
                 }
                 let keys = serde_json::to_string(&line.keys)
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                sqlx::query(
+                let fee_id: i64 = sqlx::query_scalar(
                     "INSERT INTO ledger_fees (tenant_id, rental_object_id, case_id, option_id, lock_keys, amount, paid, \
-                     currency, created_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8)",
+                     currency, created_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8) RETURNING id",
                 )
                 .bind(case.tenant.as_str())
                 .bind(case.rental_object.as_str())
@@ -974,9 +979,15 @@ impl Body {
                 .bind(fee.minor())
                 .bind(fee.currency().code())
                 .bind(at)
-                .execute(&mut *tx)
+                .fetch_one(&mut *tx)
                 .await?;
+                fees.push(events::fee_booked(&case, fee_id, line.option.as_str(), fee, at));
             }
+        }
+        // The move first, then the fees it booked: in that order to the endpoints.
+        Self::write_event(&mut tx, &events::case_moved(&case, from, actor, at)).await?;
+        for fee in &fees {
+            Self::write_event(&mut tx, fee).await?;
         }
         self.dialect
             .notify(
@@ -1388,5 +1399,218 @@ impl Body {
                 })
             })
             .collect()
+    }
+
+    /// Writes `event` in the transaction of its change, with a delivery for each endpoint
+    /// enabled now.
+    async fn write_event(conn: &mut Conn, event: &OutboxEvent) -> Result<(), SqlError> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO outbox_events (webhook_id, event_type, ordering_key, payload, created_at) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(&event.webhook_id)
+        .bind(event.event_type.as_str())
+        .bind(&event.ordering_key)
+        .bind(event.payload.to_string())
+        .bind(event.at)
+        .fetch_one(&mut *conn)
+        .await?;
+        sqlx::query(
+            "INSERT INTO webhook_deliveries (event_id, endpoint_id, ordering_key, status, attempts, next_attempt_at) \
+             SELECT $1, id, $2, 'pending', 0, $3 FROM webhook_endpoints WHERE enabled",
+        )
+        .bind(id)
+        .bind(&event.ordering_key)
+        .bind(event.at)
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn webhook_endpoint_add(
+        &self,
+        url: &str,
+        secret: &str,
+        description: &str,
+        at: DateTime<Utc>,
+    ) -> Result<WebhookEndpoint, SqlError> {
+        let row = sqlx::query_as::<_, EndpointRow>(
+            "INSERT INTO webhook_endpoints (url, secret, description, enabled, created_at) \
+             VALUES ($1, $2, $3, TRUE, $4) RETURNING id, url, secret, description, enabled, created_at",
+        )
+        .bind(url)
+        .bind(secret)
+        .bind(description)
+        .bind(at)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(endpoint_from(row))
+    }
+
+    pub(crate) async fn webhook_endpoints(&self) -> Result<Vec<WebhookEndpoint>, SqlError> {
+        let rows = sqlx::query_as::<_, EndpointRow>(
+            "SELECT id, url, secret, description, enabled, created_at FROM webhook_endpoints ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(endpoint_from).collect())
+    }
+
+    pub(crate) async fn webhook_endpoint_set_enabled(
+        &self,
+        endpoint: i64,
+        enabled: bool,
+    ) -> Result<WebhookEndpoint, SqlError> {
+        let row = sqlx::query_as::<_, EndpointRow>(
+            "UPDATE webhook_endpoints SET enabled = $1 WHERE id = $2 \
+             RETURNING id, url, secret, description, enabled, created_at",
+        )
+        .bind(enabled)
+        .bind(endpoint)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound(Entity::WebhookEndpoint))?;
+        Ok(endpoint_from(row))
+    }
+
+    pub(crate) async fn deliveries_lease(
+        &self,
+        lease: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<LeasedDelivery>, SqlError> {
+        let mut tx = D::begin_write(&self.pool).await?;
+        let due: Vec<(i64, i64)> = sqlx::query_as(&format!(
+            "SELECT d.event_id, d.endpoint_id FROM webhook_deliveries d \
+             WHERE d.status = 'pending' AND d.next_attempt_at <= $1 \
+             AND (d.leased_until IS NULL OR d.leased_until < $2) \
+             AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.endpoint_id = d.endpoint_id \
+                 AND e.ordering_key = d.ordering_key AND e.event_id < d.event_id AND e.status = 'pending') \
+             ORDER BY d.event_id LIMIT $3{}",
+            D::SKIP_LOCKED
+        ))
+        .bind(now)
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut leased = Vec::with_capacity(due.len());
+        for (event, endpoint) in due {
+            sqlx::query(
+                "UPDATE webhook_deliveries SET leased_by = $1, leased_until = $2 \
+                 WHERE event_id = $3 AND endpoint_id = $4",
+            )
+            .bind(lease)
+            .bind(until)
+            .bind(event)
+            .bind(endpoint)
+            .execute(&mut *tx)
+            .await?;
+            let row = sqlx::query_as::<_, LeasedRow>(
+                "SELECT d.event_id, d.endpoint_id, o.webhook_id, o.event_type, o.payload, w.url, w.secret, d.attempts \
+                 FROM webhook_deliveries d JOIN outbox_events o ON o.id = d.event_id \
+                 JOIN webhook_endpoints w ON w.id = d.endpoint_id WHERE d.event_id = $1 AND d.endpoint_id = $2",
+            )
+            .bind(event)
+            .bind(endpoint)
+            .fetch_one(&mut *tx)
+            .await?;
+            leased.push(leased_from(row, lease)?);
+        }
+        tx.commit().await?;
+        Ok(leased)
+    }
+
+    pub(crate) async fn delivery_succeeded(
+        &self,
+        delivery: &LeasedDelivery,
+        at: DateTime<Utc>,
+    ) -> Result<(), SqlError> {
+        sqlx::query(
+            "UPDATE webhook_deliveries SET status = 'delivered', attempts = attempts + 1, delivered_at = $1, \
+             leased_by = NULL, leased_until = NULL, last_error = NULL \
+             WHERE event_id = $2 AND endpoint_id = $3 AND leased_by = $4 AND status = 'pending'",
+        )
+        .bind(at)
+        .bind(delivery.event)
+        .bind(delivery.endpoint)
+        .bind(&delivery.lease)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn delivery_failed(
+        &self,
+        delivery: &LeasedDelivery,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> Result<(), SqlError> {
+        let error: String = error.chars().take(500).collect();
+        sqlx::query(
+            "UPDATE webhook_deliveries SET attempts = attempts + 1, last_error = $1, \
+             status = CASE WHEN CAST($2 AS TEXT) IS NULL THEN 'dead' ELSE 'pending' END, \
+             next_attempt_at = COALESCE($3, next_attempt_at), leased_by = NULL, leased_until = NULL \
+             WHERE event_id = $4 AND endpoint_id = $5 AND leased_by = $6 AND status = 'pending'",
+        )
+        .bind(error)
+        .bind(retry_at.map(|at| at.to_rfc3339()))
+        .bind(retry_at)
+        .bind(delivery.event)
+        .bind(delivery.endpoint)
+        .bind(&delivery.lease)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn dead_letters(
+        &self,
+        endpoint: i64,
+        limit: u32,
+    ) -> Result<Vec<DeadLetter>, SqlError> {
+        let rows = sqlx::query_as::<_, DeadLetterRow>(
+            "SELECT d.event_id, d.endpoint_id, o.webhook_id, o.event_type, d.attempts, d.last_error, o.created_at \
+             FROM webhook_deliveries d JOIN outbox_events o ON o.id = d.event_id \
+             WHERE d.endpoint_id = $1 AND d.status = 'dead' ORDER BY d.event_id LIMIT $2",
+        )
+        .bind(endpoint)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(dead_letter_from).collect())
+    }
+
+    pub(crate) async fn dead_letters_replay(
+        &self,
+        endpoint: i64,
+        event: Option<i64>,
+        at: DateTime<Utc>,
+    ) -> Result<u64, SqlError> {
+        let done = sqlx::query(
+            "UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = $1, \
+             leased_by = NULL, leased_until = NULL \
+             WHERE endpoint_id = $2 AND status = 'dead' AND (CAST($3 AS BIGINT) IS NULL OR event_id = $4)",
+        )
+        .bind(at)
+        .bind(endpoint)
+        .bind(event)
+        .bind(event)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    pub(crate) async fn outbox_depth(&self) -> Result<OutboxDepth, SqlError> {
+        let row = sqlx::query_as::<_, DepthRow>(
+            "SELECT (SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'pending') AS pending, \
+             (SELECT MIN(o.created_at) FROM webhook_deliveries d JOIN outbox_events o ON o.id = d.event_id \
+              WHERE d.status = 'pending') AS oldest_pending, \
+             (SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'dead') AS dead",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(depth_from(row))
     }
 }

@@ -17,6 +17,10 @@ pub(crate) trait Dialect: std::fmt::Debug + Clone + Send + Sync + 'static {
     /// [`Dialect::begin_write`] already keeps every other writer out.
     const FOR_UPDATE: &'static str;
 
+    /// Appended to a `SELECT` of rows to lease: lock them, and pass over rows another
+    /// transaction holds (so nodes take different rows instead of waiting on each other).
+    const SKIP_LOCKED: &'static str;
+
     /// Begins a transaction that will write.
     fn begin_write(
         pool: &Pool<Self::Db>,

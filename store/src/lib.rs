@@ -45,11 +45,12 @@ use tillval_engine::model::{
 };
 use tillval_engine::rules::RuleSetSource;
 use tillval_services::case::{Actor, Case, CaseNumber, CasePage, CaseStatus};
+use tillval_services::events::{DeadLetter, LeasedDelivery, OutboxDepth, WebhookEndpoint};
 use tillval_services::order::{CheckoutDetails, IdempotencyKey, Terms};
 use tillval_services::store::{
-    DatabaseFailure, DecisionFilter, DecisionRecord, Fee, HouseholdEntry, Ledger, PoolSettings,
-    PropertyRecord, Snapshot, Store, StoreChange, StoreError, StoredRuleSet, SubmitOutcome,
-    SubmitPlan, TenantRecord,
+    DatabaseFailure, DecisionFilter, DecisionRecord, Fee, HouseholdEntry, Ledger, Outbox,
+    PoolSettings, PropertyRecord, Snapshot, Store, StoreChange, StoreError, StoredRuleSet,
+    SubmitOutcome, SubmitPlan, TenantRecord,
 };
 
 use dialect::Dialect;
@@ -188,6 +189,20 @@ impl Ledger for SqlStore {
         fn debt(&self, tenant: &TenantId) -> Option<Money>;
         fn fees(&self, tenant: &TenantId) -> Vec<Fee>;
         fn record_payment(&self, fee: i64, amount: Money, at: DateTime<Utc>) -> Fee;
+    }
+}
+
+impl Outbox for SqlStore {
+    on_either_database! {
+        fn webhook_endpoint_add(&self, url: &str, secret: &str, description: &str, at: DateTime<Utc>) -> WebhookEndpoint;
+        fn webhook_endpoints(&self) -> Vec<WebhookEndpoint>;
+        fn webhook_endpoint_set_enabled(&self, endpoint: i64, enabled: bool) -> WebhookEndpoint;
+        fn deliveries_lease(&self, lease: &str, now: DateTime<Utc>, until: DateTime<Utc>, limit: u32) -> Vec<LeasedDelivery>;
+        fn delivery_succeeded(&self, delivery: &LeasedDelivery, at: DateTime<Utc>) -> ();
+        fn delivery_failed(&self, delivery: &LeasedDelivery, error: &str, retry_at: Option<DateTime<Utc>>) -> ();
+        fn dead_letters(&self, endpoint: i64, limit: u32) -> Vec<DeadLetter>;
+        fn dead_letters_replay(&self, endpoint: i64, event: Option<i64>, at: DateTime<Utc>) -> u64;
+        fn outbox_depth(&self) -> OutboxDepth;
     }
 }
 

@@ -14,6 +14,7 @@ use tillval_engine::model::{
     RentalObjectRecord, Space, SpaceId, TenantFacts, TenantId, Unit,
 };
 use tillval_services::case::{Actor, Case, CaseLine, CaseNumber, CaseStatus, HistoryEntry};
+use tillval_services::events::{DeadLetter, LeasedDelivery, OutboxDepth, WebhookEndpoint};
 use tillval_services::order::{CheckoutDetails, PhoneNumber, Terms};
 use tillval_services::store::{
     DecisionRecord, Fee, Snapshot, StoreError, StoredCart, StoredRuleSet, TenantRecord,
@@ -578,4 +579,89 @@ pub(crate) fn decision_from(row: DecisionRow) -> Result<DecisionRecord, StoreErr
         figures: json(&row.figures)?,
         at: row.at,
     })
+}
+
+#[derive(Debug, FromRow)]
+pub(crate) struct EndpointRow {
+    pub id: i64,
+    pub url: String,
+    pub secret: String,
+    pub description: String,
+    pub enabled: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+pub(crate) fn endpoint_from(row: EndpointRow) -> WebhookEndpoint {
+    WebhookEndpoint {
+        id: row.id,
+        url: row.url,
+        secret: row.secret,
+        description: row.description,
+        enabled: row.enabled,
+        created_at: row.created_at,
+    }
+}
+
+#[derive(Debug, FromRow)]
+pub(crate) struct LeasedRow {
+    pub event_id: i64,
+    pub endpoint_id: i64,
+    pub webhook_id: String,
+    pub event_type: String,
+    pub payload: String,
+    pub url: String,
+    pub secret: String,
+    pub attempts: i64,
+}
+
+pub(crate) fn leased_from(row: LeasedRow, lease: &str) -> Result<LeasedDelivery, StoreError> {
+    Ok(LeasedDelivery {
+        event: row.event_id,
+        endpoint: row.endpoint_id,
+        webhook_id: row.webhook_id,
+        event_type: row.event_type,
+        payload: row.payload,
+        url: row.url,
+        secret: row.secret,
+        attempts: u32::try_from(row.attempts).map_err(|_| corrupt("attempts"))?,
+        lease: lease.to_owned(),
+    })
+}
+
+#[derive(Debug, FromRow)]
+pub(crate) struct DeadLetterRow {
+    pub event_id: i64,
+    pub endpoint_id: i64,
+    pub webhook_id: String,
+    pub event_type: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+pub(crate) fn dead_letter_from(row: DeadLetterRow) -> DeadLetter {
+    DeadLetter {
+        event: row.event_id,
+        endpoint: row.endpoint_id,
+        webhook_id: row.webhook_id,
+        event_type: row.event_type,
+        attempts: u32::try_from(row.attempts).unwrap_or(u32::MAX),
+        last_error: row.last_error.unwrap_or_default(),
+        created_at: row.created_at,
+    }
+}
+
+#[derive(Debug, FromRow)]
+pub(crate) struct DepthRow {
+    pub pending: i64,
+    pub oldest_pending: Option<DateTime<Utc>>,
+    pub dead: i64,
+}
+
+pub(crate) fn depth_from(row: DepthRow) -> OutboxDepth {
+    OutboxDepth {
+        pending: u64::try_from(row.pending).unwrap_or(0),
+        oldest_pending: row.oldest_pending,
+        dead: u64::try_from(row.dead).unwrap_or(0),
+    }
 }

@@ -29,6 +29,20 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
         "tillval-store",
         &["hyper", "axum", "async-graphql", "tillval-graphql"],
     ),
+    // Webhook delivery speaks HTTP as a client and to the store trait: no SQL, no server, no
+    // GraphQL.
+    (
+        "tillval-webhooks",
+        &[
+            "sqlx",
+            "axum",
+            "async-graphql",
+            "tillval-store",
+            "tillval-graphql",
+        ],
+    ),
+    // The store does not deliver webhooks.
+    ("tillval-store", &["tillval-webhooks", "reqwest"]),
     // The server never carries test-only code.
     (
         "tillval-graphql",
