@@ -21,10 +21,10 @@ use tillval_engine::model::{
     Picture, PropertyId, Quantity, RentalObject, RentalObjectId, TenantId, Unit,
 };
 use tillval_services::Entity;
+use tillval_services::case::{Actor, Case, CaseNumber, CasePage, CaseStatus};
 use tillval_services::events::{
     self, DeadLetter, LeasedDelivery, OutboxDepth, OutboxEvent, WebhookEndpoint,
 };
-use tillval_services::case::{Actor, Case, CaseNumber, CasePage, CaseStatus};
 use tillval_services::order::{CheckoutDetails, IdempotencyKey, Terms};
 use tillval_services::store::{
     DecisionFilter, DecisionRecord, Fee, HouseholdEntry, PropertyRecord, Snapshot, StoreChange,
@@ -981,7 +981,13 @@ impl Body {
                 .bind(at)
                 .fetch_one(&mut *tx)
                 .await?;
-                fees.push(events::fee_booked(&case, fee_id, line.option.as_str(), fee, at));
+                fees.push(events::fee_booked(
+                    &case,
+                    fee_id,
+                    line.option.as_str(),
+                    fee,
+                    at,
+                ));
             }
         }
         // The move first, then the fees it booked: in that order to the endpoints.
