@@ -14,6 +14,8 @@ use tillval_engine::model::TenantId;
 pub enum Role {
     Tenant,
     Staff,
+    /// The landlord's other systems: may move cases (and import facts), nothing else.
+    Integration,
 }
 
 /// Who is asking, as the token says.
@@ -21,6 +23,8 @@ pub enum Role {
 pub enum Identity {
     Tenant(TenantId),
     Staff(String),
+    /// A system of the landlord's, by name.
+    Integration(String),
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -219,7 +223,10 @@ impl Auth {
                 .map(Identity::Tenant)
                 .map_err(|_| AuthError::Invalid("the subject is not a tenant id"))?,
             Role::Staff if !claims.sub.trim().is_empty() => Identity::Staff(claims.sub),
-            Role::Staff => return Err(AuthError::Invalid("the subject is empty")),
+            Role::Integration if !claims.sub.trim().is_empty() => Identity::Integration(claims.sub),
+            Role::Staff | Role::Integration => {
+                return Err(AuthError::Invalid("the subject is empty"));
+            }
         };
         Ok(Verified {
             identity,

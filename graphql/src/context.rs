@@ -19,7 +19,7 @@ pub(crate) fn services<'a>(ctx: &Context<'a>) -> Result<&'a Services<AppStore>> 
 pub(crate) fn tenant(ctx: &Context<'_>) -> Result<TenantId> {
     match ctx.data_opt::<Identity>() {
         Some(Identity::Tenant(tenant)) => Ok(tenant.clone()),
-        Some(Identity::Staff(_)) => Err(forbidden()),
+        Some(Identity::Staff(_) | Identity::Integration(_)) => Err(forbidden()),
         None => Err(unauthenticated()),
     }
 }
@@ -27,8 +27,34 @@ pub(crate) fn tenant(ctx: &Context<'_>) -> Result<TenantId> {
 pub(crate) fn staff(ctx: &Context<'_>) -> Result<String> {
     match ctx.data_opt::<Identity>() {
         Some(Identity::Staff(name)) => Ok(name.clone()),
+        Some(Identity::Tenant(_) | Identity::Integration(_)) => Err(forbidden()),
+        None => Err(unauthenticated()),
+    }
+}
+
+/// Who moves a case on the maintenance side: staff, or the landlord's maintenance system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CaseMover {
+    Staff,
+    Integration,
+}
+
+pub(crate) fn case_mover(ctx: &Context<'_>) -> Result<CaseMover> {
+    match ctx.data_opt::<Identity>() {
+        Some(Identity::Staff(_)) => Ok(CaseMover::Staff),
+        Some(Identity::Integration(_)) => Ok(CaseMover::Integration),
         Some(Identity::Tenant(_)) => Err(forbidden()),
         None => Err(unauthenticated()),
+    }
+}
+
+/// Staff or the `integration` role, as a guard: `#[graphql(guard = "CaseMoverOnly")]`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CaseMoverOnly;
+
+impl async_graphql::Guard for CaseMoverOnly {
+    async fn check(&self, ctx: &Context<'_>) -> Result<()> {
+        case_mover(ctx).map(|_| ())
     }
 }
 

@@ -155,7 +155,7 @@ impl ServeArgs {
 
 #[derive(Debug, clap::Args)]
 struct TokenArgs {
-    /// The tenant id (or, with --role staff, the staff user's name).
+    /// The tenant id (or, with --role staff or integration, the staff user's or the system's name).
     #[arg(long)]
     tenant: String,
     #[arg(long, value_enum, default_value = "tenant")]
@@ -259,6 +259,8 @@ enum DemoCommand {
 enum RoleArg {
     Tenant,
     Staff,
+    /// The landlord's maintenance or rental system: moves cases, nothing else.
+    Integration,
 }
 
 /// The JWT secret: `TILLVAL_JWT_SECRET`, or outside production the development secret, loudly.
@@ -587,6 +589,7 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
             let role = match role {
                 RoleArg::Tenant => Role::Tenant,
                 RoleArg::Staff => Role::Staff,
+                RoleArg::Integration => Role::Integration,
             };
             println!("{}", auth.issue(&tenant, role, ttl)?);
             Ok(())

@@ -15,8 +15,11 @@ use tokio_stream::wrappers::BroadcastStream;
 
 use crate::AppStore;
 use crate::auth::Identity;
-use crate::context::{StaffOnly, case_number, option_id, parse_rental_object_id, services, tenant};
-use crate::errors::{UserError, not_found, to_graphql, to_user_error, unauthenticated};
+use crate::context::{
+    CaseMover, CaseMoverOnly, StaffOnly, case_mover, case_number, option_id,
+    parse_rental_object_id, services, tenant,
+};
+use crate::errors::{UserError, forbidden, not_found, to_graphql, to_user_error, unauthenticated};
 use crate::ids::{Kind, decode, encode};
 use crate::inputs::*;
 use crate::types::*;
@@ -221,6 +224,8 @@ impl CoreQuery {
                     actor: Actor::Staff,
                 })
             }
+            // The maintenance system moves cases; it reads them from its own events.
+            Some(Identity::Integration(_)) => Err(forbidden()),
             None => Err(unauthenticated()),
         }
     }
@@ -522,8 +527,10 @@ impl CoreMutation {
         )
     }
 
-    /// Staff: moves a case along its lifecycle.
-    #[graphql(guard = "StaffOnly")]
+    /// Staff, or the landlord's maintenance system (`integration` role): moves a case along
+    /// its lifecycle. For the maintenance system it is idempotent: a case already in `to` is
+    /// answered as it is, so a retried request is one transition.
+    #[graphql(guard = "CaseMoverOnly")]
     async fn case_transition(
         &self,
         ctx: &Context<'_>,
@@ -532,11 +539,20 @@ impl CoreMutation {
     ) -> Result<CasePayload> {
         let number = case_number(&number)?;
         let services = services(ctx)?;
-        case_payload(
-            services.case_transition(&number, to.into()).await,
-            Actor::Staff,
-            ctx,
-        )
+        match case_mover(ctx)? {
+            CaseMover::Staff => case_payload(
+                services.case_transition(&number, to.into()).await,
+                Actor::Staff,
+                ctx,
+            ),
+            CaseMover::Integration => case_payload(
+                services
+                    .case_transition_by_integration(&number, to.into())
+                    .await,
+                Actor::Integration,
+                ctx,
+            ),
+        }
     }
 
     /// Staff: sets a tenant's debt (S3); 0 clears it.
@@ -676,6 +692,7 @@ impl Subscription {
         let only = match ctx.data_opt::<Identity>() {
             Some(Identity::Tenant(tenant)) => Some(tenant.clone()),
             Some(Identity::Staff(_)) => None,
+            Some(Identity::Integration(_)) => return Err(forbidden()),
             None => return Err(unauthenticated()),
         };
         let events = BroadcastStream::new(services(ctx)?.subscribe_case_events());

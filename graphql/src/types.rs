@@ -373,6 +373,8 @@ pub enum CaseStatus {
 pub enum CaseActor {
     Tenant,
     Staff,
+    /// The landlord's maintenance system.
+    Integration,
 }
 
 #[derive(Debug, Clone, SimpleObject)]
@@ -452,6 +454,7 @@ impl Case {
                 actor: match h.actor {
                     Actor::Tenant => CaseActor::Tenant,
                     Actor::Staff => CaseActor::Staff,
+                    Actor::Integration => CaseActor::Integration,
                 },
                 at: h.at,
             })

@@ -249,3 +249,90 @@ fn expired_token() -> String {
     )
     .unwrap()
 }
+
+#[tokio::test]
+async fn the_integration_role_moves_cases_idempotently_and_does_nothing_else() {
+    let server = start().await;
+    let system = server
+        .auth
+        .issue("teknisk-forvaltning", Role::Integration, 600)
+        .unwrap();
+    let cecilia = server.token("cecilia-holm");
+    let number = server
+        .data(
+            Some(&cecilia),
+            "{ cases { edges { node { number status } } } }",
+            json!({}),
+        )
+        .await["cases"]["edges"][0]["node"]["number"]
+        .clone();
+    let move_to = "mutation($n: String!, $to: CaseStatus!) { caseTransition(number: $n, to: $to) { case { status history { status actor } } userErrors { code } } }";
+    let first = server
+        .data(
+            Some(&system),
+            move_to,
+            json!({ "n": number, "to": "APPROVED" }),
+        )
+        .await;
+    let case = &first["caseTransition"]["case"];
+    assert_eq!(case["status"], "APPROVED", "{first}");
+    let steps = case["history"].as_array().unwrap().len();
+    assert_eq!(case["history"][steps - 1]["actor"], "INTEGRATION");
+    // The same transition again (a retry): one transition, not two, and no error.
+    let again = server
+        .data(
+            Some(&system),
+            move_to,
+            json!({ "n": number, "to": "APPROVED" }),
+        )
+        .await;
+    assert_eq!(again["caseTransition"]["userErrors"], json!([]));
+    assert_eq!(
+        again["caseTransition"]["case"]["history"]
+            .as_array()
+            .unwrap()
+            .len(),
+        steps
+    );
+    // What the lifecycle does not allow is still refused.
+    let refused = server
+        .data(
+            Some(&system),
+            move_to,
+            json!({ "n": number, "to": "SUBMITTED" }),
+        )
+        .await;
+    assert!(refused["caseTransition"]["case"].is_null(), "{refused}");
+    // The tenant sees the move.
+    let seen = server
+        .data(
+            Some(&cecilia),
+            "query($n: String!) { case(number: $n) { status } }",
+            json!({ "n": number }),
+        )
+        .await;
+    assert_eq!(seen["case"]["status"], "APPROVED");
+    // Nothing else: no tenant's cart or catalogue, no cases to read, no rules, no staff reads.
+    for query in [
+        "{ viewer { tenant { name } } }",
+        "{ cart(rentalObjectId: \"gid://tillval/RentalObject/lgh-1002\") { lines { quantity } } }",
+        "{ catalogue(rentalObjectId: \"gid://tillval/RentalObject/lgh-1002\") { gate { open } } }",
+        "{ caseQueue { nodes { number } } }",
+        "{ case(number: \"TV-2026-000001\") { status } }",
+        "{ ledgerFees(tenantId: \"gid://tillval/Tenant/david-ek\") { id } }",
+        "{ ruleSets { version } }",
+        "mutation { ruleSetRollback(version: 1) { ruleSet { version } } }",
+        "mutation { ledgerDebtSet(tenantId: \"gid://tillval/Tenant/anna-svensson\", amount: { amount: 0, currency: \"SEK\" }) { debt { amount } } }",
+        "{ webhookEndpoints { id } }",
+    ] {
+        let value = server.gql(Some(&system), query, json!({})).await;
+        assert_eq!(error_codes(&value), ["FORBIDDEN"], "{query}: {value}");
+    }
+    // And a token of the role with no name is no token.
+    assert!(
+        server
+            .auth
+            .issue("  ", Role::Integration, 600)
+            .is_ok_and(|t| { server.auth.verify(&t).is_err() })
+    );
+}

@@ -30,6 +30,8 @@ pub enum CaseStatus {
 pub enum Actor {
     Tenant,
     Staff,
+    /// The landlord's maintenance system, moving cases as its work goes (issue 15).
+    Integration,
 }
 
 /// The lifecycle: (from, to, who may). Nothing else moves a case.
@@ -37,14 +39,14 @@ pub const TRANSITIONS: [(CaseStatus, CaseStatus, &[Actor]); 8] = {
     use Actor::*;
     use CaseStatus::*;
     [
-        (Submitted, UnderReview, &[Staff]),
-        (UnderReview, Approved, &[Staff]),
-        (Approved, Scheduled, &[Staff]),
-        (Scheduled, Installed, &[Staff]),
-        (UnderReview, Rejected, &[Staff]),
-        (Submitted, Cancelled, &[Tenant, Staff]),
-        (UnderReview, Cancelled, &[Tenant, Staff]),
-        (Submitted, Rejected, &[Staff]),
+        (Submitted, UnderReview, &[Staff, Integration]),
+        (UnderReview, Approved, &[Staff, Integration]),
+        (Approved, Scheduled, &[Staff, Integration]),
+        (Scheduled, Installed, &[Staff, Integration]),
+        (UnderReview, Rejected, &[Staff, Integration]),
+        (Submitted, Cancelled, &[Tenant, Staff, Integration]),
+        (UnderReview, Cancelled, &[Tenant, Staff, Integration]),
+        (Submitted, Rejected, &[Staff, Integration]),
     ]
 };
 

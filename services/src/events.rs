@@ -68,6 +68,7 @@ fn actor(actor: Actor) -> &'static str {
     match actor {
         Actor::Tenant => "tenant",
         Actor::Staff => "staff",
+        Actor::Integration => "integration",
     }
 }
 

@@ -32,6 +32,7 @@ pub(crate) fn actor_text(actor: Actor) -> &'static str {
     match actor {
         Actor::Tenant => "tenant",
         Actor::Staff => "staff",
+        Actor::Integration => "integration",
     }
 }
 
@@ -451,6 +452,7 @@ pub(crate) fn history_from(row: HistoryRow) -> Result<HistoryEntry, StoreError> 
     let actor = match row.actor.as_str() {
         "tenant" => Actor::Tenant,
         "staff" => Actor::Staff,
+        "integration" => Actor::Integration,
         _ => return Err(corrupt("history actor")),
     };
     Ok(HistoryEntry {
