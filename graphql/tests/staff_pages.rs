@@ -365,6 +365,43 @@ async fn staff_edit_an_option_in_the_page_and_tenants_see_it() {
         .find(|o| o["id"] == "gid://tillval/AddOnOption/dm-bosch-serie4")
         .map(|o| o["monthlyPrice"]["amount"].clone());
     assert_eq!(price, Some(json!(19900)));
+    // An empty form adds an option under a new key: saved, listed, and the form's own
+    // category and space are what the page offered.
+    let (_, html) = get(&server, &client, property).await;
+    let token = form_token(&html);
+    let mut added: Vec<(&str, String)> = form
+        .iter()
+        .filter(|(k, _)| {
+            ![
+                "form_token",
+                "editing",
+                "handle",
+                "name",
+                "more_pictures",
+                "description",
+            ]
+            .contains(k)
+        })
+        .cloned()
+        .collect();
+    added.extend([
+        ("form_token", token),
+        ("editing", String::new()),
+        ("handle", "dm-tyst-45".into()),
+        ("name", "Tyst diskmaskin, 45 cm".into()),
+        ("description", String::new()),
+        ("monthly_price", "249,50".into()),
+    ]);
+    let response = post(added).await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let (_, page) = get(&server, &client, &location).await;
+    assert!(
+        page.contains("Tyst diskmaskin, 45 cm är sparat"),
+        "{location}"
+    );
+    assert!(page.contains("data-option=\"dm-tyst-45\""));
+    assert!(page.contains("data-price=\"24950\""));
     // Unknown properties are a page that says so.
     let (status, _) = get(&server, &client, "/staff/katalog?fastighet=nowhere").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
