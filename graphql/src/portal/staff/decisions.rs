@@ -14,13 +14,14 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tillval_engine::model::Language;
 
+use tillval_services::authoring::LOGGED_ACTIONS;
+
 use super::{StaffVisit, frame_at, household_picker, list, minute, text};
 use crate::portal::layout::{encode, error_summary, page};
 use crate::portal::text::Text;
 
 const HOUSEHOLD: &str = "query StaffDecisions($t: ID!, $r: ID!, $after: String, $action: String, $only: ID, $code: String) { \
     ledgerAccount(tenantId: $t) { tenantName } \
-    viewerObjects: households(first: 100) { nodes { tenantId rentalObjectId address } } \
     decisionExplain(tenantId: $t, rentalObjectId: $r) { ruleSet gateOpen gateReasons { code message } options { optionId name status reasons { code message } decidedBy file error } } \
     decisions(tenantId: $t, first: 25, after: $after, action: $action, rentalObjectId: $only, reasonCode: $code) { nodes { at action rentalObjectId optionId ruleSet reasonCodes figures } pageInfo { hasNextPage endCursor } } }";
 
@@ -94,7 +95,8 @@ pub(in crate::portal) async fn decisions_page(
         Err(error) if error.code() == "NOT_FOUND" => return visit.not_found(),
         // A filter the API refuses: the page again without the log, the error at its field.
         Err(error) if error.code() == "INVALID_INPUT" || error.code() == "BAD_USER_INPUT" => {
-            let field = if error.to_string().contains("action") {
+            // Which filter it was follows from what was asked, not from the message's words.
+            let field = if action.is_some_and(|a| !LOGGED_ACTIONS.contains(&a)) {
                 "action"
             } else {
                 "code"
@@ -116,11 +118,8 @@ pub(in crate::portal) async fn decisions_page(
         Err(error) => return visit.failed(&error),
     };
     let token = visit.form_token();
-    let address = list(&data["viewerObjects"]["nodes"])
-        .iter()
-        .find(|h| text(&h["rentalObjectId"]) == object)
-        .map(|h| text(&h["address"]))
-        .unwrap_or("");
+    // The apartment by its own id: the address would take a lookup through every household.
+    let address = object.rsplit('/').next().unwrap_or(object);
     let name = text(&data["ledgerAccount"]["tenantName"]);
     let here = format!(
         "{PATH}?hyresgast={}&objekt={}",

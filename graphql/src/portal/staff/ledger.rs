@@ -246,38 +246,70 @@ pub(in crate::portal) async fn debt_post(
     if let Err(refused) = visit.check_post(&headers, &form.form_token) {
         return refused;
     }
-    let l = visit.language;
-    let Some(ore) = parse_kronor(&form.amount) else {
-        let errors = [("debt".to_owned(), Text::AmountInvalid.get(l).to_owned())];
-        return account(
-            &visit,
-            &form.tenant,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Note::Errors(error_summary(l, &errors)),
-        )
-        .await;
+    let post = LedgerPost {
+        tenant: &form.tenant,
+        field: "debt",
+        amount: &form.amount,
+        currency: "SEK",
     };
-    let amount = json!({ "amount": ore, "currency": "SEK" });
-    let data: Value = match visit
-        .client
-        .run(DEBT_SET, json!({ "t": form.tenant, "a": amount }))
+    match post
+        .run(
+            &visit,
+            DEBT_SET,
+            "ledgerDebtSet",
+            |a| json!({ "t": form.tenant, "a": a }),
+        )
         .await
     {
-        Ok(data) => data,
-        Err(error) if error.code() == "NOT_FOUND" => return visit.not_found(),
-        Err(error) => return visit.failed(&error),
-    };
-    match user_errors(l, &data["ledgerDebtSet"], "debt") {
-        Some(errors) => {
+        Ok(_) => done(&form.tenant, &Done::Debt),
+        Err(page) => page,
+    }
+}
+
+/// A ledger post's amount, where its errors go, and the account to show again.
+struct LedgerPost<'a> {
+    tenant: &'a str,
+    field: &'a str,
+    amount: &'a str,
+    currency: &'a str,
+}
+
+impl LedgerPost<'_> {
+    /// Runs `operation` with the amount (as `variables` place it) and answers its payload
+    /// under `key`; the account page again (422) with the error at the field when the amount
+    /// is not one or the API refuses it.
+    async fn run(
+        &self,
+        visit: &StaffVisit,
+        operation: &str,
+        key: &str,
+        variables: impl FnOnce(Value) -> Value,
+    ) -> Result<Value, Response> {
+        let l = visit.language;
+        let refused = |errors: Markup| async move {
             account(
-                &visit,
-                &form.tenant,
+                visit,
+                self.tenant,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 Note::Errors(errors),
             )
             .await
+        };
+        let Some(ore) = parse_kronor(self.amount) else {
+            let errors = [(self.field.to_owned(), Text::AmountInvalid.get(l).to_owned())];
+            return Err(refused(error_summary(l, &errors)).await);
+        };
+        let amount = json!({ "amount": ore, "currency": self.currency });
+        let mut data: Value = match visit.client.run(operation, variables(amount)).await {
+            Ok(data) => data,
+            Err(error) if error.code() == "NOT_FOUND" => return Err(visit.not_found()),
+            Err(error) => return Err(visit.failed(&error)),
+        };
+        let payload = data[key].take();
+        match user_errors(l, &payload, self.field) {
+            Some(errors) => Err(refused(errors).await),
+            None => Ok(payload),
         }
-        None => done(&form.tenant, &Done::Debt),
     }
 }
 
@@ -308,7 +340,6 @@ pub(in crate::portal) async fn payment_post(
     if let Err(refused) = visit.check_post(&headers, &form.form_token) {
         return refused;
     }
-    let l = visit.language;
     // The field the error summary links to: the payment's own input, if the form says which.
     let field = form
         .field
@@ -317,42 +348,26 @@ pub(in crate::portal) async fn payment_post(
             f.strip_prefix("payment-")
                 .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
         })
-        .unwrap_or("payment-0")
-        .to_owned();
-    let Some(ore) = parse_kronor(&form.amount) else {
-        let errors = [(field, Text::AmountInvalid.get(l).to_owned())];
-        return account(
-            &visit,
-            &form.tenant,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Note::Errors(error_summary(l, &errors)),
-        )
-        .await;
+        .unwrap_or("payment-0");
+    let post = LedgerPost {
+        tenant: &form.tenant,
+        field,
+        amount: &form.amount,
+        currency: &form.currency,
     };
-    let amount = json!({ "amount": ore, "currency": form.currency });
-    let data: Value = match visit
-        .client
-        .run(PAYMENT, json!({ "f": form.fee, "a": amount }))
+    match post
+        .run(
+            &visit,
+            PAYMENT,
+            "ledgerPaymentRecord",
+            |a| json!({ "f": form.fee, "a": a }),
+        )
         .await
     {
-        Ok(data) => data,
-        Err(error) if error.code() == "NOT_FOUND" => return visit.not_found(),
-        Err(error) => return visit.failed(&error),
-    };
-    let payload = &data["ledgerPaymentRecord"];
-    match user_errors(l, payload, &field) {
-        Some(errors) => {
-            account(
-                &visit,
-                &form.tenant,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Note::Errors(errors),
-            )
-            .await
-        }
-        None => done(
+        Ok(payload) => done(
             &form.tenant,
             &Done::Payment(text(&payload["fee"]["caseNumber"]).to_owned()),
         ),
+        Err(page) => page,
     }
 }
