@@ -20,6 +20,8 @@ pub mod directory;
 pub mod entity;
 pub mod events;
 pub mod impact;
+pub mod import;
+pub mod imported;
 mod in_flight;
 pub mod input;
 pub mod ledger;

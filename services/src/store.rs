@@ -324,8 +324,23 @@ pub trait Outbox: Send + Sync {
     fn outbox_depth(&self) -> impl Future<Output = Result<OutboxDepth, StoreError>> + Send;
 }
 
+/// Facts in from the landlord's systems (issue 15).
+pub trait Importer: Send + Sync {
+    /// Writes one batch (sorted by kind, see [`crate::imported::FactKind`]) in one transaction:
+    /// each record whose version is newer than the one stored (or that is new). A reference
+    /// to what neither the batch nor the store holds, a currency that is not the catalogue's,
+    /// payments over a fee: `Refused` with every such problem, and nothing written.
+    fn import(
+        &self,
+        items: &[crate::imported::ImportItem],
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<crate::imported::ImportOutcome, StoreError>> + Send;
+}
+
 /// What the store is asked to do. See the module docs.
-pub trait Store: Ledger + Outbox + Clone + Send + Sync + std::fmt::Debug + 'static {
+pub trait Store:
+    Ledger + Outbox + Importer + Clone + Send + Sync + std::fmt::Debug + 'static
+{
     /// Changes made by other nodes on the same database; `None` for a store that only this
     /// process writes (SQLite).
     fn changes(&self) -> Option<tokio::sync::broadcast::Receiver<StoreChange>> {

@@ -48,8 +48,10 @@ pub(crate) struct Body {
 /// first SELECT names and types the columns for the whole union.
 const SNAPSHOT_SQL: &str = "SELECT 'enabled' AS kind, CAST(NULL AS TEXT) AS t1, CAST(NULL AS TEXT) AS t2, \
         CAST(NULL AS TEXT) AS t3, \
-        (SELECT CAST(CASE WHEN s.ordering_enabled AND t.ordering_enabled THEN 1 ELSE 0 END AS BIGINT) \
-         FROM landlord_settings s, tenants t WHERE s.id = 1 AND t.id = $1) AS n1, \
+        (SELECT CAST(CASE WHEN s.ordering_enabled AND t.ordering_enabled AND p.ordering_enabled \
+         THEN 1 ELSE 0 END AS BIGINT) \
+         FROM landlord_settings s, tenants t, rental_objects o, properties p \
+         WHERE s.id = 1 AND t.id = $1 AND o.id = $2 AND p.id = o.property_id) AS n1, \
         CAST(NULL AS BIGINT) AS n2, CAST(NULL AS BIGINT) AS n3 \
  UNION ALL SELECT 'currency', c.currency, NULL, NULL, NULL, NULL, NULL FROM catalogues c \
         JOIN rental_objects o ON o.property_id = c.property_id WHERE o.id = $2 \
@@ -57,6 +59,8 @@ const SNAPSHOT_SQL: &str = "SELECT 'enabled' AS kind, CAST(NULL AS TEXT) AS t1, 
  UNION ALL SELECT 'ongoing', l.lock_key, c.number, NULL, NULL, NULL, NULL FROM order_locks l \
         JOIN cases c ON c.id = l.case_id WHERE l.rental_object_id = $2 \
  UNION ALL SELECT 'unpaid', currency, lock_keys, NULL, amount - paid, NULL, NULL FROM ledger_fees \
+        WHERE rental_object_id = $2 AND tenant_id = $1 AND paid < amount \
+ UNION ALL SELECT 'unpaid', currency, lock_keys, NULL, amount - paid, NULL, NULL FROM imported_fees \
         WHERE rental_object_id = $2 AND tenant_id = $1 AND paid < amount \
  UNION ALL SELECT 'active', l.currency, NULL, NULL, l.monthly_price, l.quantity, NULL FROM case_lines l \
         JOIN cases c ON c.id = l.case_id \

@@ -25,6 +25,7 @@ macro_rules! store_body {
             use super::$dialect as D;
             use sqlx::$db as Db;
             include!("body.rs");
+            include!("import_body.rs");
         }
         pub(crate) use body::Body as $store;
     };
@@ -46,9 +47,10 @@ use tillval_engine::model::{
 use tillval_engine::rules::RuleSetSource;
 use tillval_services::case::{Actor, Case, CaseNumber, CasePage, CaseStatus};
 use tillval_services::events::{DeadLetter, LeasedDelivery, OutboxDepth, WebhookEndpoint};
+use tillval_services::imported::{ImportItem, ImportOutcome};
 use tillval_services::order::{CheckoutDetails, IdempotencyKey, Terms};
 use tillval_services::store::{
-    DatabaseFailure, DecisionFilter, DecisionRecord, Fee, HouseholdEntry, Ledger, Outbox,
+    DatabaseFailure, DecisionFilter, DecisionRecord, Fee, HouseholdEntry, Importer, Ledger, Outbox,
     PoolSettings, PropertyRecord, Snapshot, Store, StoreChange, StoreError, StoredRuleSet,
     SubmitOutcome, SubmitPlan, TenantRecord,
 };
@@ -203,6 +205,12 @@ impl Outbox for SqlStore {
         fn dead_letters(&self, endpoint: i64, limit: u32) -> Vec<DeadLetter>;
         fn dead_letters_replay(&self, endpoint: i64, event: Option<i64>, at: DateTime<Utc>) -> u64;
         fn outbox_depth(&self) -> OutboxDepth;
+    }
+}
+
+impl Importer for SqlStore {
+    on_either_database! {
+        fn import(&self, items: &[ImportItem], at: DateTime<Utc>) -> ImportOutcome;
     }
 }
 
