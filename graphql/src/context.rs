@@ -58,6 +58,16 @@ impl async_graphql::Guard for CaseMoverOnly {
     }
 }
 
+/// Who may import facts: staff, or the landlord's rental system (the `integration` role).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ImporterOnly;
+
+impl async_graphql::Guard for ImporterOnly {
+    async fn check(&self, ctx: &Context<'_>) -> Result<()> {
+        case_mover(ctx).map(|_| ())
+    }
+}
+
 /// The staff role, as a guard on a field: `#[graphql(guard = "StaffOnly")]`. A tenant gets
 /// `FORBIDDEN`, no token `UNAUTHENTICATED`, before the resolver runs.
 #[derive(Debug, Clone, Copy)]

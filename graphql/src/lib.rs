@@ -7,6 +7,7 @@ pub mod authoring;
 pub mod context;
 pub mod errors;
 pub mod ids;
+pub mod import;
 pub mod inputs;
 pub mod listener;
 pub mod pictures;

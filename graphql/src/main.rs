@@ -44,11 +44,27 @@ enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
+    /// Imports a batch of the rental system's facts and the catalogue (JSON Lines, or CSV by
+    /// the `.csv` ending or `--format csv`): all or nothing (see docs/integration.md).
+    Import {
+        /// The file; `-` reads standard input.
+        file: PathBuf,
+        #[arg(long, value_enum)]
+        format: Option<ImportFormatArg>,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
     /// Webhook endpoints: where the events go (see docs/integration.md).
     Webhooks {
         #[command(subcommand)]
         command: WebhooksCommand,
     },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ImportFormatArg {
+    Jsonl,
+    Csv,
 }
 
 #[derive(Debug, Subcommand)]
@@ -392,6 +408,71 @@ fn rules_check(dir: &std::path::Path, fuzz: u32) -> bool {
     report.is_ok()
 }
 
+/// Imports one batch; prints what it did, or every problem (exit 2) with nothing changed.
+async fn import(
+    file: &std::path::Path,
+    format: Option<ImportFormatArg>,
+    database: &str,
+) -> anyhow::Result<std::process::ExitCode> {
+    use std::io::Read;
+    use tillval_services::import::ImportFormat;
+    use tillval_services::imported::ImportOutcome;
+    use tillval_services::service::{Services, SystemClock};
+    let mut text = String::new();
+    if file.as_os_str() == "-" {
+        std::io::stdin().read_to_string(&mut text)?;
+    } else {
+        text =
+            std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    }
+    let format = match format {
+        Some(ImportFormatArg::Csv) => ImportFormat::Csv,
+        Some(ImportFormatArg::Jsonl) => ImportFormat::JsonLines,
+        None if file
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("csv")) =>
+        {
+            ImportFormat::Csv
+        }
+        None => ImportFormat::JsonLines,
+    };
+    let store = tillval_store::SqlStore::open(database, PoolSettings::default())
+        .await
+        .with_context(|| tillval_graphql::app::redact(database))?;
+    let services = Services::new(store, RuleSet::shipped()?, Arc::new(SystemClock));
+    // Fees take their lock keys from the rule set in force, not the shipped one.
+    services
+        .start_rule_sets(&tillval_engine::rules::RuleSetSource::shipped())
+        .await?;
+    let started = std::time::Instant::now();
+    let outcome = services.import(&text, format).await?;
+    services.store().close().await;
+    match outcome {
+        ImportOutcome::Applied(counts) => {
+            println!(
+                "imported: {} applied, {} unchanged, {} older than stored, in {:.2} s",
+                counts.applied,
+                counts.unchanged,
+                counts.stale,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        ImportOutcome::Refused(problems) => {
+            for problem in &problems {
+                eprintln!(
+                    "{}: {} ({})",
+                    problem.code.as_str(),
+                    problem.message(tillval_engine::model::Language::En),
+                    problem.field.as_deref().unwrap_or("-")
+                );
+            }
+            eprintln!("refused: {} problem(s), nothing changed", problems.len());
+            Ok(std::process::ExitCode::from(2))
+        }
+    }
+}
+
 /// Previews the folder's set against the database's active one and prints what changes.
 async fn webhooks(command: WebhooksCommand) -> anyhow::Result<std::process::ExitCode> {
     use tillval_services::service::{Services, SystemClock};
@@ -624,6 +705,11 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
             Ok(())
         }
         Command::Webhooks { command } => return webhooks(command).await,
+        Command::Import {
+            file,
+            format,
+            database,
+        } => return import(&file, format, &database.database).await,
         Command::Schema => {
             print!("{}", sdl());
             Ok(())

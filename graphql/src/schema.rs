@@ -41,6 +41,7 @@ pub struct Mutation(
     CoreMutation,
     crate::authoring::AuthoringMutation,
     crate::webhooks::WebhooksMutation,
+    crate::import::ImportMutation,
 );
 
 /// The schema over `services`. Production turns off introspection and field suggestions.

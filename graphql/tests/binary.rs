@@ -315,3 +315,68 @@ fn webhooks_add_prints_the_secret_once_and_list_never_shows_it() {
         assert!(err.starts_with("url:"), "{bad}: {err}");
     }
 }
+
+#[test]
+fn import_takes_a_file_all_or_nothing_and_says_what_it_did() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", dir.path().join("import.db").display());
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    };
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(BINARY)
+            .args(args)
+            .args(["--database", &database])
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let good = write(
+        "facts.jsonl",
+        "{\"type\":\"tenant\",\"id\":\"eva-ek\",\"version\":1,\"name\":\"Eva Ek\"}\n\
+         {\"type\":\"debt\",\"id\":\"eva-ek\",\"version\":1,\"amount\":125000,\"currency\":\"SEK\"}\n",
+    );
+    let (code, out, err) = run(&["import", &good]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(
+        out.starts_with("imported: 2 applied, 0 unchanged, 0 older"),
+        "{out}"
+    );
+    let (code, out, _) = run(&["import", &good]);
+    assert_eq!(code, Some(0));
+    assert!(out.starts_with("imported: 0 applied, 2 unchanged"), "{out}");
+
+    // A CSV by its ending, with one bad row: exit 2, every problem, nothing changed.
+    let bad = write(
+        "facts.csv",
+        "type,id,version,name\ntenant,olle-ek,1,Olle Ek\ntenant,kim ek,1,Kim\n",
+    );
+    let (code, out, err) = run(&["import", &bad]);
+    assert_eq!(code, Some(2), "{out}{err}");
+    assert!(
+        err.contains("BAD_VALUE: line 3, field id"),
+        "the problem names its line and field: {err}"
+    );
+    assert!(
+        err.contains("refused: 1 problem(s), nothing changed"),
+        "{err}"
+    );
+    // Olle's good row was not kept: alone, it is new.
+    let olle = write(
+        "olle.csv",
+        "type,id,version,name\ntenant,olle-ek,1,Olle Ek\n",
+    );
+    let (code, out, _) = run(&["import", &olle]);
+    assert_eq!(code, Some(0));
+    assert!(out.starts_with("imported: 1 applied, 0 unchanged"), "{out}");
+    let missing = dir.path().join("no-such-file.jsonl").display().to_string();
+    let (code, _, err) = run(&["import", &missing]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("no-such-file.jsonl"), "{err}");
+}
