@@ -7,6 +7,8 @@
     clippy::indexing_slicing
 )]
 
+pub mod import_file;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

@@ -137,6 +137,45 @@ struct ServeArgs {
     decision_log_days: u64,
     #[command(flatten)]
     tokens: TokenLimits,
+    #[command(flatten)]
+    webhooks: WebhookArgs,
+}
+
+/// How events go out to the webhook endpoints (docs/integration.md).
+#[derive(Debug, clap::Args)]
+struct WebhookArgs {
+    /// Seconds a node holds a delivery it took: after a crash, another node (or this one,
+    /// restarted) takes it over when this runs out. Longer than --webhook-timeout-secs.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(2..=3_600))]
+    webhook_lease_secs: u64,
+    /// Seconds one POST to an endpoint may take.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+    webhook_timeout_secs: u64,
+    /// Milliseconds before the first retry; doubled after each further failure (up to an hour).
+    #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
+    webhook_backoff_ms: u64,
+    /// Attempts before an event is dead-lettered for staff to replay.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100))]
+    webhook_attempts: u32,
+}
+
+impl WebhookArgs {
+    fn dispatcher(&self) -> anyhow::Result<tillval_webhooks::DispatcherConfig> {
+        if self.webhook_lease_secs <= self.webhook_timeout_secs {
+            bail!(
+                "--webhook-lease-secs ({}) must be longer than --webhook-timeout-secs ({}): a delivery still in flight would be taken by another node",
+                self.webhook_lease_secs,
+                self.webhook_timeout_secs
+            );
+        }
+        Ok(tillval_webhooks::DispatcherConfig {
+            lease: Duration::from_secs(self.webhook_lease_secs),
+            timeout: Duration::from_secs(self.webhook_timeout_secs),
+            backoff_base: Duration::from_millis(self.webhook_backoff_ms),
+            max_attempts: self.webhook_attempts,
+            ..Default::default()
+        })
+    }
 }
 
 impl ServeArgs {
@@ -156,8 +195,9 @@ impl ServeArgs {
     }
 
     /// What the app is built from, with the signing keys in `auth`.
-    fn app_config(&self, auth: Arc<Auth>) -> AppConfig {
+    fn app_config(&self, auth: Arc<Auth>) -> anyhow::Result<AppConfig> {
         let mut config = AppConfig::new(&self.database, auth);
+        config.webhooks = Some(self.webhooks.dispatcher()?);
         config.pool = self.pool();
         config.rules_dir = self.rules.clone();
         config.watch = self.watch;
@@ -165,7 +205,7 @@ impl ServeArgs {
         config.production = self.mode.production();
         config.connections = self.connections();
         config.decision_log_retention = Duration::from_secs(self.decision_log_days * 86_400);
-        config
+        Ok(config)
     }
 }
 
@@ -339,7 +379,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let production = args.mode.production();
     init_logs(production);
     let auth = Arc::new(auth(production, args.tokens)?);
-    let app = App::build(args.app_config(auth)).await?;
+    let app = App::build(args.app_config(auth)?).await?;
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("binding {}", args.bind))?;

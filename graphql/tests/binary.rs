@@ -380,3 +380,29 @@ fn import_takes_a_file_all_or_nothing_and_says_what_it_did() {
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("no-such-file.jsonl"), "{err}");
 }
+
+#[test]
+fn webhook_settings_that_would_deliver_twice_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", dir.path().join("flags.db").display());
+    for (flags, says) in [
+        (
+            vec!["--webhook-lease-secs", "5", "--webhook-timeout-secs", "10"],
+            "must be longer than --webhook-timeout-secs",
+        ),
+        (vec!["--webhook-attempts", "0"], "webhook-attempts"),
+        (vec!["--webhook-backoff-ms", "5"], "webhook-backoff-ms"),
+    ] {
+        let output = Command::new(BINARY)
+            .args(["serve", "--bind", "127.0.0.1:0", "--database", &database])
+            .args(&flags)
+            .env_remove("TILLVAL_JWT_SECRET")
+            .env_remove("TILLVAL_ENV")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{flags:?}");
+        assert!(stderr.contains(says), "{flags:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}

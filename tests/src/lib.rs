@@ -7,6 +7,7 @@
 )]
 
 pub mod candidates;
+pub mod outbox;
 pub mod reference;
 pub mod test_database;
 
