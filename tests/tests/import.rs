@@ -133,6 +133,16 @@ async fn a_landlord_imported_whole_decides_as_the_rules_say(backend: Backend) {
     applied(s.import(ended, ImportFormat::JsonLines).await.unwrap());
     let (_, objects) = s.viewer(&tenant("olle-ek")).await.unwrap();
     assert!(objects.is_empty(), "{objects:?}");
+
+    // Two new contracts in one batch that both name Olle on the apartment: one lease.
+    let two = [
+        r#"{"type":"tenancy","id":"kontrakt-a","version":1,"rental_object":"ek-101","tenants":["olle-ek"]}"#,
+        r#"{"type":"tenancy","id":"kontrakt-b","version":1,"rental_object":"ek-101","tenants":["olle-ek","eva-ek"]}"#,
+    ]
+    .join("\n");
+    applied(s.import(&two, ImportFormat::JsonLines).await.unwrap());
+    let (_, objects) = s.viewer(&tenant("olle-ek")).await.unwrap();
+    assert_eq!(objects.len(), 1, "{objects:?}");
     db.finish().await;
 }
 
