@@ -21,6 +21,12 @@ pub(crate) trait Dialect: std::fmt::Debug + Clone + Send + Sync + 'static {
     /// transaction holds (so nodes take different rows instead of waiting on each other).
     const SKIP_LOCKED: &'static str;
 
+    /// Run first in a transaction that looks rows up by long lists of parameters (`IN ($2, …,
+    /// $501)`), so each list is planned with its values; empty where nothing needs saying.
+    /// (PostgreSQL's generic plan for such a statement scans every row of the kind: the import
+    /// of 100,000 records took 39 s instead of seconds.)
+    const PLAN_WITH_VALUES: &'static str;
+
     /// Begins a transaction that will write.
     fn begin_write(
         pool: &Pool<Self::Db>,

@@ -45,6 +45,9 @@ impl Body {
         at: DateTime<Utc>,
     ) -> Result<ImportOutcome, SqlError> {
         let mut tx = D::begin_write(&self.pool).await?;
+        if !D::PLAN_WITH_VALUES.is_empty() {
+            sqlx::query(D::PLAN_WITH_VALUES).execute(&mut *tx).await?;
+        }
         let mut run = ImportRun::default();
         for same_kind in items.chunk_by(|a, b| a.kind == b.kind) {
             for chunk in same_kind.chunks(CHUNK) {

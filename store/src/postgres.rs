@@ -38,6 +38,7 @@ pub(crate) struct PostgresDialect {
 impl Dialect for PostgresDialect {
     type Db = Postgres;
     const FOR_UPDATE: &'static str = " FOR UPDATE";
+    const PLAN_WITH_VALUES: &'static str = "SET LOCAL plan_cache_mode = force_custom_plan";
     const SKIP_LOCKED: &'static str = " FOR UPDATE SKIP LOCKED";
 
     async fn begin_write(

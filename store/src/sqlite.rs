@@ -23,6 +23,7 @@ pub(crate) struct SqliteDialect;
 impl Dialect for SqliteDialect {
     type Db = Sqlite;
     const FOR_UPDATE: &'static str = "";
+    const PLAN_WITH_VALUES: &'static str = "";
     const SKIP_LOCKED: &'static str = "";
 
     async fn begin_write(pool: &Pool<Sqlite>) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
