@@ -13,25 +13,15 @@ use tillval_services::imported::{ImportCounts, ImportOutcome, ImportProblem, Pro
 use tillval_services::store::{Ledger, Store};
 use tillval_tests::db::*;
 
-/// A small landlord's facts: a property and its catalogue, an apartment, a tenancy with a
-/// co-tenant, a fee with part of it paid.
+/// A small landlord's facts (docs/examples/landlord.jsonl, the example docs/integration.md
+/// shows): a property and its catalogue, an apartment, a tenancy with a co-tenant, a fee with
+/// part of it paid.
 fn landlord_file() -> String {
-    [
-        r#"{"type":"property","id":"brf-ek","version":1,"name":"Brf Eken","currency":"SEK"}"#,
-        r#"{"type":"category","id":"disk","version":1,"property":"brf-ek","name":"Diskmaskin","position":1}"#,
-        r#"{"type":"category","id":"golv","version":1,"property":"brf-ek","name":"Golv","position":2}"#,
-        r#"{"type":"option","id":"disk-a","version":1,"property":"brf-ek","category":"disk","space":"kok","name":"Diskmaskin A","monthly_price":9900,"one_time_fee":50000,"currency":"SEK","pictures":[{"thumbnail":"https://bilder.example/a-liten.jpg","large":"https://bilder.example/a.jpg","alt":"Diskmaskin A"}]}"#,
-        r#"{"type":"option","id":"disk-b","version":1,"property":"brf-ek","category":"disk","space":"kok","name":"Diskmaskin B","monthly_price":12900,"currency":"SEK","pictures":["https://bilder.example/b.jpg"]}"#,
-        r#"{"type":"option","id":"ek-golv","version":1,"property":"brf-ek","category":"golv","space":"hall","name":"Ekgolv","monthly_price":19900,"currency":"SEK","unit":"piece","max":3,"pictures":["https://bilder.example/golv.jpg"]}"#,
-        r#"{"type":"rental_object","id":"ek-101","version":1,"property":"brf-ek","address":"Ekvägen 1","building_year":1974,"rooms":3,"area_sqm":72,"spaces":[{"id":"kok","name":"Kök"},{"id":"hall","name":"Hall"}]}"#,
-        r#"{"type":"tenant","id":"eva-ek","version":1,"name":"Eva Ek"}"#,
-        r#"{"type":"tenant","id":"olle-ek","version":1,"name":"Olle Ek"}"#,
-        r#"{"type":"tenancy","id":"kontrakt-9001","version":1,"rental_object":"ek-101","tenants":["eva-ek","olle-ek"]}"#,
-        r#"{"type":"debt","id":"eva-ek","version":1,"amount":0,"currency":"SEK"}"#,
-        r#"{"type":"fee","id":"avgift-77","version":1,"tenant":"eva-ek","rental_object":"ek-101","property":"brf-ek","option":"ek-golv","amount":60000,"currency":"SEK"}"#,
-        r#"{"type":"payment","id":"bet-1","version":1,"fee":"avgift-77","amount":20000,"currency":"SEK"}"#,
-    ]
-    .join("\n")
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/examples/landlord.jsonl"
+    );
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
 fn applied(outcome: ImportOutcome) -> ImportCounts {
