@@ -54,6 +54,13 @@ enum Command {
         #[command(flatten)]
         database: DatabaseArg,
     },
+    /// Writes an online, consistent copy of the SQLite database to FILE while it serves,
+    /// checked before it takes the name; never over an existing file (see docs/operations.md).
+    Backup {
+        file: PathBuf,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
     /// Webhook endpoints: where the events go (see docs/integration.md).
     Webhooks {
         #[command(subcommand)]
@@ -448,6 +455,32 @@ fn rules_check(dir: &std::path::Path, fuzz: u32) -> bool {
     report.is_ok()
 }
 
+/// Backs the SQLite database up; a refusal (PostgreSQL, an existing file) exits 2.
+async fn backup(file: &std::path::Path, database: &str) -> anyhow::Result<std::process::ExitCode> {
+    use tillval_store::BackupError;
+    let store = tillval_store::SqlStore::open(database, PoolSettings::default())
+        .await
+        .with_context(|| tillval_graphql::app::redact(database))?;
+    let written = store.backup(file).await;
+    store.close().await;
+    match written {
+        Ok(backup) => {
+            println!(
+                "backup: {} ({} bytes, {} cases, integrity ok)",
+                backup.path.display(),
+                backup.bytes,
+                backup.cases
+            );
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        Err(error @ (BackupError::NotSqlite | BackupError::TargetExists(_))) => {
+            eprintln!("{error}");
+            Ok(std::process::ExitCode::from(2))
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
 /// Imports one batch; prints what it did, or every problem (exit 2) with nothing changed.
 async fn import(
     file: &std::path::Path,
@@ -750,6 +783,7 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
             format,
             database,
         } => return import(&file, format, &database.database).await,
+        Command::Backup { file, database } => return backup(&file, &database.database).await,
         Command::Schema => {
             print!("{}", sdl());
             Ok(())

@@ -406,3 +406,71 @@ fn webhook_settings_that_would_deliver_twice_are_refused() {
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
 }
+
+#[test]
+fn backup_copies_a_serving_database_and_the_copy_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    let live = dir.path().join("live.db");
+    let database = format!("sqlite://{}", live.display());
+    let mut child = Command::new(BINARY)
+        .args([
+            "serve",
+            "--demo",
+            "--bind",
+            "127.0.0.1:0",
+            "--database",
+            &database,
+        ])
+        .env_remove("TILLVAL_JWT_SECRET")
+        .env_remove("TILLVAL_ENV")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let started = lines.next().unwrap().unwrap();
+    assert!(started.contains("http://"), "{started}");
+
+    // While it serves.
+    let copy = dir.path().join("backup.db");
+    let out = Command::new(BINARY)
+        .args(["backup", copy.to_str().unwrap(), "--database", &database])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("integrity ok"), "{stdout}");
+    let cases: u64 = stdout
+        .split(", ")
+        .find_map(|part| part.strip_suffix(" cases"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(cases >= 2, "{stdout}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    // Again to the same name: refused, and the copy is untouched.
+    let size = std::fs::metadata(&copy).unwrap().len();
+    let out = Command::new(BINARY)
+        .args(["backup", copy.to_str().unwrap(), "--database", &database])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("never overwrites"));
+    assert_eq!(std::fs::metadata(&copy).unwrap().len(), size);
+
+    // Restored: the copy is a database the server (and a backup of it) reads.
+    let restored = format!("sqlite://{}", copy.display());
+    let again = dir.path().join("backup-of-backup.db");
+    let out = Command::new(BINARY)
+        .args(["backup", again.to_str().unwrap(), "--database", &restored])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains(&format!("{cases} cases")), "{stdout}");
+}

@@ -32,6 +32,7 @@ macro_rules! store_body {
 }
 pub(crate) use store_body;
 
+mod backup;
 mod dialect;
 mod postgres;
 mod rows;
@@ -55,6 +56,7 @@ use tillval_services::store::{
     SubmitOutcome, SubmitPlan, TenantRecord,
 };
 
+pub use backup::{Backup, BackupError};
 use dialect::Dialect;
 
 /// The store on either database. Every operation goes to the one it holds.
