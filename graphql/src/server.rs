@@ -190,7 +190,14 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Body) 
                 .set("code", "GRAPHQL_VALIDATION_FAILED");
         }
     }
-    let body = match serde_json::to_vec(&response) {
+    let media = ResponseMedia::from_accept(&headers);
+    // A request error (the document did not parse or validate, a variable did not coerce) has
+    // no data and no error at a path: the GraphQL-over-HTTP specification answers it 400, with
+    // no `data` entry, to a client that accepts application/graphql-response+json.
+    let request_error = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty());
+    let mut body = match serde_json::to_value(&response) {
         Ok(body) => body,
         Err(e) => {
             return error_response(
@@ -200,14 +207,63 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Body) 
             );
         }
     };
+    let status = if request_error && media == ResponseMedia::GraphqlResponse {
+        if let Some(object) = body.as_object_mut() {
+            object.remove("data");
+        }
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
     (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        body,
+        status,
+        [(header::CONTENT_TYPE, media.content_type())],
+        body.to_string(),
     )
         .into_response()
+}
+
+/// The media type of a GraphQL response, as the client's `Accept` asks (GraphQL over HTTP):
+/// `application/graphql-response+json` when it is accepted (request errors are then 4xx),
+/// else `application/json` (always 200, as legacy clients expect).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ResponseMedia {
+    GraphqlResponse,
+    Json,
+}
+
+impl ResponseMedia {
+    fn from_accept(headers: &HeaderMap) -> ResponseMedia {
+        let accepts = headers
+            .get_all(header::ACCEPT)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|item| {
+                let mut parts = item.split(';').map(str::trim);
+                let media = parts.next().unwrap_or("");
+                let refused = parts.any(|p| {
+                    p.strip_prefix("q=")
+                        .and_then(|q| q.parse::<f32>().ok())
+                        .is_some_and(|q| q <= 0.0)
+                });
+                media.eq_ignore_ascii_case("application/graphql-response+json") && !refused
+            });
+        if accepts {
+            ResponseMedia::GraphqlResponse
+        } else {
+            ResponseMedia::Json
+        }
+    }
+
+    fn content_type(self) -> HeaderValue {
+        match self {
+            ResponseMedia::GraphqlResponse => {
+                HeaderValue::from_static("application/graphql-response+json; charset=utf-8")
+            }
+            ResponseMedia::Json => HeaderValue::from_static("application/json"),
+        }
+    }
 }
 
 async fn graphiql() -> impl IntoResponse {
