@@ -17,7 +17,7 @@ use tokio::net::TcpListener;
 
 use crate::auth::Auth;
 use crate::listener::ConnectionLimits;
-use crate::{AppState, build_schema, router};
+use crate::{AppState, router};
 
 /// What a server is built from.
 #[derive(Debug, Clone)]
@@ -39,6 +39,8 @@ pub struct AppConfig {
     pub decision_log_retention: Duration,
     /// The webhook dispatcher's pacing; `None` runs no dispatcher on this node.
     pub webhooks: Option<tillval_webhooks::DispatcherConfig>,
+    /// The bearer token `/metrics` asks for; `None`: open outside production, not served in it.
+    pub metrics_token: Option<String>,
 }
 
 impl AppConfig {
@@ -57,6 +59,7 @@ impl AppConfig {
             connections: ConnectionLimits::default(),
             decision_log_retention: Duration::from_secs(90 * 86_400),
             webhooks: Some(tillval_webhooks::DispatcherConfig::default()),
+            metrics_token: None,
         }
     }
 }
@@ -153,8 +156,15 @@ impl App {
             }
             None => None,
         };
+        let metrics = Arc::new(crate::metrics::Metrics::new());
         let router = router(AppState {
-            schema: build_schema(services.clone(), config.production),
+            schema: crate::schema::build_schema_measured(
+                services.clone(),
+                config.production,
+                metrics.clone(),
+            ),
+            metrics,
+            metrics_token: config.metrics_token.clone(),
             services: services.clone(),
             auth: config.auth.clone(),
             production: config.production,

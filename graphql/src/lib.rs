@@ -10,6 +10,7 @@ pub mod ids;
 pub mod import;
 pub mod inputs;
 pub mod listener;
+pub mod metrics;
 pub mod pictures;
 pub mod portal;
 pub mod query_shape;

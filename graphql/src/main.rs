@@ -205,6 +205,9 @@ impl ServeArgs {
     fn app_config(&self, auth: Arc<Auth>) -> anyhow::Result<AppConfig> {
         let mut config = AppConfig::new(&self.database, auth);
         config.webhooks = Some(self.webhooks.dispatcher()?);
+        config.metrics_token = std::env::var("TILLVAL_METRICS_TOKEN")
+            .ok()
+            .filter(|t| !t.trim().is_empty());
         config.pool = self.pool();
         config.rules_dir = self.rules.clone();
         config.watch = self.watch;

@@ -46,8 +46,18 @@ pub struct Mutation(
 
 /// The schema over `services`. Production turns off introspection and field suggestions.
 pub fn build_schema(services: Services<AppStore>, production: bool) -> TillvalSchema {
+    build_schema_measured(services, production, Default::default())
+}
+
+/// The schema over `services`, its operations counted and timed in `metrics`.
+pub fn build_schema_measured(
+    services: Services<AppStore>,
+    production: bool,
+    metrics: std::sync::Arc<crate::metrics::Metrics>,
+) -> TillvalSchema {
     let mut builder = Schema::build(Query::default(), Mutation::default(), Subscription)
         .data(services)
+        .extension(crate::metrics::MetricsExtension(metrics))
         .extension(crate::query_shape::QueryShape)
         .limit_depth(16)
         .limit_complexity(2_000)

@@ -33,6 +33,9 @@ pub struct AppState {
     pub services: Services<AppStore>,
     pub auth: Arc<Auth>,
     pub production: bool,
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// See [`crate::AppConfig::metrics_token`].
+    pub metrics_token: Option<String>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -51,6 +54,9 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(|| async { "ok" }))
         .route("/ready", get(ready))
         .merge(crate::portal::routes(state.production));
+    if !state.production || state.metrics_token.is_some() {
+        router = router.route("/metrics", get(metrics));
+    }
     if !state.production {
         // The demo's drawn pictures and GraphiQL are for development; a landlord's pictures
         // are addresses of their own.
@@ -264,6 +270,47 @@ impl ResponseMedia {
             ResponseMedia::Json => HeaderValue::from_static("application/json"),
         }
     }
+}
+
+/// The node's metrics (Prometheus text). With a metrics token, only to its bearer.
+async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(expected) = &state.metrics_token {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(bearer_token)
+            .unwrap_or("");
+        if !same_secret(given.as_bytes(), expected.as_bytes()) {
+            return (
+                StatusCode::UNAUTHORIZED,
+                "the metrics token is missing or wrong",
+            )
+                .into_response();
+        }
+    }
+    match state.metrics.render(&state.services).await {
+        Ok(text) => (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(
+                    "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                ),
+            )],
+            text,
+        )
+            .into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// Equal, in time that does not depend on where they differ.
+fn same_secret(given: &[u8], expected: &[u8]) -> bool {
+    given.len() == expected.len()
+        && given
+            .iter()
+            .zip(expected)
+            .fold(0u8, |differ, (a, b)| differ | (a ^ b))
+            == 0
 }
 
 async fn graphiql() -> impl IntoResponse {

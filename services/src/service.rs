@@ -233,6 +233,10 @@ impl RulePool {
             permits: Arc::new(tokio::sync::Semaphore::new(threads.max(1))),
         }
     }
+    /// Evaluations that could start now without waiting.
+    pub fn free(&self) -> usize {
+        self.permits.available_permits()
+    }
     /// One thread per core.
     pub fn per_core() -> RulePool {
         RulePool::new(std::thread::available_parallelism().map_or(2, usize::from))

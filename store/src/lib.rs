@@ -59,6 +59,13 @@ use tillval_services::store::{
 pub use backup::{Backup, BackupError};
 use dialect::Dialect;
 
+/// The connection pool's use, for metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUsage {
+    pub size: u32,
+    pub idle: usize,
+}
+
 /// The store on either database. Every operation goes to the one it holds.
 #[derive(Debug, Clone)]
 pub enum SqlStore {
@@ -112,6 +119,15 @@ impl SqlStore {
             SqlStore::Sqlite(_) => "sqlite",
             SqlStore::Postgres(_) => "postgres",
         }
+    }
+
+    /// The connection pool now: connections open, and how many of them are idle.
+    pub fn pool_usage(&self) -> PoolUsage {
+        let (size, idle) = match self {
+            SqlStore::Sqlite(store) => (store.0.pool.size(), store.0.pool.num_idle()),
+            SqlStore::Postgres(store) => (store.0.pool.size(), store.0.pool.num_idle()),
+        };
+        PoolUsage { size, idle }
     }
 
     /// Closes every connection; waits for them to finish.

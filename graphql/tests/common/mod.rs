@@ -45,6 +45,11 @@ pub async fn start_configured(
     production: bool,
     limits: tillval_graphql::listener::ConnectionLimits,
 ) -> TestServer {
+    start_tuned(production, |config| config.connections = limits).await
+}
+
+/// The server with `tune` applied to its configuration last.
+pub async fn start_tuned(production: bool, tune: impl FnOnce(&mut AppConfig)) -> TestServer {
     let dir = tempfile::tempdir().unwrap();
     let auth = Arc::new(Auth::new(SECRET).unwrap());
     let mut config = AppConfig::new(
@@ -53,7 +58,7 @@ pub async fn start_configured(
     );
     config.demo = true;
     config.production = production;
-    config.connections = limits;
+    tune(&mut config);
     let app = App::build(config).await.unwrap();
     let services = app.services.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
