@@ -41,6 +41,9 @@ pub struct AppConfig {
     pub webhooks: Option<tillval_webhooks::DispatcherConfig>,
     /// The bearer token `/metrics` asks for; `None`: open outside production, not served in it.
     pub metrics_token: Option<String>,
+    /// Fair limits per caller and address; `None`: none (`tillval serve` turns them on in
+    /// production).
+    pub limits: Option<crate::limits::LimitsConfig>,
 }
 
 impl AppConfig {
@@ -60,6 +63,7 @@ impl AppConfig {
             decision_log_retention: Duration::from_secs(90 * 86_400),
             webhooks: Some(tillval_webhooks::DispatcherConfig::default()),
             metrics_token: None,
+            limits: None,
         }
     }
 }
@@ -95,6 +99,8 @@ pub enum AppError {
     Demo(#[source] ServiceError),
     #[error("the webhook dispatcher: {0}")]
     Webhooks(#[source] tillval_webhooks::dispatcher::DispatchError),
+    #[error("the fair limits are refused")]
+    Limits(#[source] crate::limits::LimitsError),
 }
 
 /// A built server: the services, and the router over them.
@@ -165,6 +171,12 @@ impl App {
             ),
             metrics,
             metrics_token: config.metrics_token.clone(),
+            limits: match config.limits {
+                Some(limits) => Some(Arc::new(
+                    crate::limits::FairLimits::new(limits).map_err(AppError::Limits)?,
+                )),
+                None => None,
+            },
             services: services.clone(),
             auth: config.auth.clone(),
             production: config.production,

@@ -9,6 +9,7 @@ pub mod errors;
 pub mod ids;
 pub mod import;
 pub mod inputs;
+pub mod limits;
 pub mod listener;
 pub mod metrics;
 pub mod pictures;

@@ -65,7 +65,16 @@ pub async fn serve(
             drop(stream);
             continue;
         };
-        let service = TowerToHyperService::new(app.clone());
+        // Each request knows the address it came from (`ConnectInfo`), for the fair limits.
+        let service = TowerToHyperService::new(tower::ServiceExt::map_request(
+            app.clone(),
+            move |mut request: axum::http::Request<hyper::body::Incoming>| {
+                request
+                    .extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                request
+            },
+        ));
         let mut stop = stop_rx.clone();
         let header_read_timeout = limits.header_read_timeout;
         tasks.spawn(async move {

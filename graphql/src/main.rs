@@ -205,6 +205,14 @@ impl ServeArgs {
     fn app_config(&self, auth: Arc<Auth>) -> anyhow::Result<AppConfig> {
         let mut config = AppConfig::new(&self.database, auth);
         config.webhooks = Some(self.webhooks.dispatcher()?);
+        // Fair limits: on in production, off in development; TILLVAL_LIMITS=on|off says else.
+        let limits_on = match std::env::var("TILLVAL_LIMITS").as_deref() {
+            Ok("on") => true,
+            Ok("off") => false,
+            Ok(other) => bail!("TILLVAL_LIMITS is on or off, not {other:?}"),
+            Err(_) => self.mode.production(),
+        };
+        config.limits = limits_on.then(tillval_graphql::limits::LimitsConfig::default);
         config.metrics_token = std::env::var("TILLVAL_METRICS_TOKEN")
             .ok()
             .filter(|t| !t.trim().is_empty());

@@ -36,6 +36,7 @@ pub struct AppState {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// See [`crate::AppConfig::metrics_token`].
     pub metrics_token: Option<String>,
+    pub limits: Option<Arc<crate::limits::FairLimits>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -89,6 +90,29 @@ fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
         .into_response()
 }
 
+/// A GraphQL-shaped 429: how long to wait, in the header and the error, and what the request
+/// would have cost.
+fn too_many_requests(wait: std::time::Duration, cost: u32) -> Response {
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let seconds = seconds.max(1);
+    let body = serde_json::json!({ "errors": [{
+        "message": format!("too many requests: try again in {seconds} s"),
+        "extensions": { "code": "RATE_LIMITED", "retryAfter": seconds, "cost": cost },
+    }] });
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+            (header::RETRY_AFTER, HeaderValue::from(seconds)),
+        ],
+        body.to_string(),
+    )
+        .into_response()
+}
+
 /// The caller's identity from `Authorization: Bearer …`; `Err` says why a token was refused.
 fn identity(headers: &HeaderMap, auth: &Auth) -> Result<Option<Identity>, String> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
@@ -127,7 +151,14 @@ fn language(headers: &HeaderMap) -> Language {
         .unwrap_or_default()
 }
 
-async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+async fn graphql(State(state): State<AppState>, request: axum::extract::Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let headers = parts.headers;
+    // Where the request came from (the accept loop says; absent in tests that call the router).
+    let peer = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0);
     if !is_json(&headers) {
         return error_response(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -178,6 +209,19 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Body) 
             "the request has no query",
         );
     }
+    let cost = crate::limits::cost_of(&request.query);
+    if let Some(limits) = &state.limits {
+        let subject = identity.as_ref().map(|identity| match identity {
+            Identity::Tenant(tenant) => format!("tenant:{tenant}"),
+            Identity::Staff(name) => format!("staff:{name}"),
+            Identity::Integration(name) => format!("integration:{name}"),
+        });
+        let address = peer.map(|peer| peer.ip());
+        if let crate::limits::Verdict::Wait(wait) = limits.charge(subject.as_deref(), address, cost)
+        {
+            return too_many_requests(wait, cost);
+        }
+    }
     let mut request = request.data(language(&headers));
     if let Some(identity) = identity {
         request = request.data(identity);
@@ -196,6 +240,9 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Body) 
                 .set("code", "GRAPHQL_VALIDATION_FAILED");
         }
     }
+    response
+        .extensions
+        .insert("cost".to_owned(), async_graphql::Value::from(cost));
     let media = ResponseMedia::from_accept(&headers);
     // A request error (the document did not parse or validate, a variable did not coerce) has
     // no data and no error at a path: the GraphQL-over-HTTP specification answers it 400, with
