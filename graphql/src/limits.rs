@@ -112,11 +112,14 @@ impl FairLimits {
     }
 }
 
-/// What a document costs: the fields it selects once its fragments are expanded, at least 1.
-/// A document that does not parse costs 1 (it is refused before anything runs).
-pub fn cost_of(query: &str) -> u32 {
-    async_graphql::parser::parse_query(query)
+/// What a request's document costs: the fields it selects once its fragments are expanded, at
+/// least 1. The document is parsed here once and kept in the request, so the schema does not
+/// parse it again (its extensions still see it). One that does not parse costs 1 (it is refused
+/// before anything runs).
+pub fn cost_of(request: &mut async_graphql::Request) -> u32 {
+    request
+        .parsed_query()
         .ok()
-        .and_then(|document| crate::query_shape::expanded_selections(&document).ok())
+        .and_then(|document| crate::query_shape::expanded_selections(document).ok())
         .map_or(1, |n| u32::try_from(n).unwrap_or(u32::MAX).max(1))
 }

@@ -192,7 +192,7 @@ async fn graphql(State(state): State<AppState>, request: axum::extract::Request)
             "send one operation per request",
         );
     }
-    let request: async_graphql::Request = match serde_json::from_slice(&bytes) {
+    let mut request: async_graphql::Request = match serde_json::from_slice(&bytes) {
         Ok(request) => request,
         Err(e) => {
             return error_response(
@@ -209,7 +209,7 @@ async fn graphql(State(state): State<AppState>, request: axum::extract::Request)
             "the request has no query",
         );
     }
-    let cost = crate::limits::cost_of(&request.query);
+    let cost = crate::limits::cost_of(&mut request);
     if let Some(limits) = &state.limits {
         let subject = identity.as_ref().map(|identity| match identity {
             Identity::Tenant(tenant) => format!("tenant:{tenant}"),

@@ -38,6 +38,14 @@ fn refused(outcome: ImportOutcome) -> Vec<ImportProblem> {
     }
 }
 
+/// Each problem's line, field and code: what a test names.
+fn located(problems: &[ImportProblem]) -> Vec<(u64, Option<&str>, ProblemCode)> {
+    problems
+        .iter()
+        .map(|p| (p.line, p.field.as_deref(), p.code))
+        .collect()
+}
+
 fn status_of(
     view: &tillval_engine::availability::CatalogueView,
     option: &str,
@@ -160,10 +168,7 @@ async fn a_bad_row_changes_nothing_and_is_named_by_line_and_field(backend: Backe
             .await
             .unwrap(),
     );
-    let found: Vec<(u64, Option<&str>, ProblemCode)> = problems
-        .iter()
-        .map(|p| (p.line, p.field.as_deref(), p.code))
-        .collect();
+    let found = located(&problems);
     assert_eq!(
         found,
         [
@@ -200,10 +205,7 @@ async fn a_bad_row_changes_nothing_and_is_named_by_line_and_field(backend: Backe
     ]
     .join("\n");
     let problems = refused(s.import(&dangling, ImportFormat::JsonLines).await.unwrap());
-    let found: Vec<(u64, Option<&str>, ProblemCode)> = problems
-        .iter()
-        .map(|p| (p.line, p.field.as_deref(), p.code))
-        .collect();
+    let found = located(&problems);
     assert_eq!(
         found,
         [
@@ -401,10 +403,7 @@ async fn csv_reads_as_json_lines_does(backend: Backend) {
 
     let bad = "type,id,version,name,rooms\ntenant,kim,1,Kim,3\ntenant,kim2,x,Kim\n";
     let problems = refused(s.import(bad, ImportFormat::Csv).await.unwrap());
-    let found: Vec<(u64, Option<&str>, ProblemCode)> = problems
-        .iter()
-        .map(|p| (p.line, p.field.as_deref(), p.code))
-        .collect();
+    let found = located(&problems);
     assert_eq!(
         found,
         [
