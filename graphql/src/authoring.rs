@@ -16,10 +16,12 @@ use crate::errors::{UserError, error, not_found, to_graphql, to_user_error};
 use crate::ids::{Kind, decode, encode};
 use crate::types::{AvailabilityStatus, Reason, language};
 
+/// One file of a rule set: its name in the folder and its text.
 #[derive(Debug, InputObject)]
 pub struct RuleSetFileInput {
     /// `option_blocks.rhai`, or for tests `tests/cap.toml`.
     pub name: String,
+    /// The file's text (UTF-8).
     pub content: String,
 }
 
@@ -28,9 +30,13 @@ pub struct RuleSetFileInput {
 pub struct RuleSetInput {
     /// `ruleset.toml`.
     pub manifest: String,
+    /// The rhai scripts, e.g. `key_blocks.rhai`.
     pub scripts: Vec<RuleSetFileInput>,
+    /// `messages.sv.toml`: the reason codes' messages in Swedish.
     pub messages_sv: Option<String>,
+    /// `messages.en.toml`: the reason codes' messages in English.
     pub messages_en: Option<String>,
+    /// The set's own test cases (`tests/*.toml`), run before it may go live.
     #[graphql(default)]
     pub tests: Vec<RuleSetFileInput>,
 }
@@ -60,7 +66,9 @@ impl From<RuleSetInput> for RuleSetSource {
 /// `messages/sv.toml`, `tests/seed.toml`.
 #[derive(Debug, Clone, SimpleObject)]
 pub struct RuleSetFile {
+    /// Its name in the folder, e.g. `key_blocks.rhai`.
     pub name: String,
+    /// Its text.
     pub content: String,
 }
 
@@ -100,6 +108,7 @@ fn files_of(source: RuleSetSource) -> Vec<RuleSetFile> {
 pub struct DiffLine {
     /// `SAME`, `ADDED` or `REMOVED`.
     pub kind: String,
+    /// The line's text.
     pub text: String,
     /// The line's number in the older version (none for an added line).
     pub old_line: Option<u32>,
@@ -110,6 +119,7 @@ pub struct DiffLine {
 /// One file of two versions, line by line.
 #[derive(Debug, Clone, SimpleObject)]
 pub struct FileDiff {
+    /// The file's name in the folder.
     pub name: String,
     /// `SAME`, `CHANGED`, `ADDED` or `REMOVED`.
     pub status: String,
@@ -120,8 +130,11 @@ pub struct FileDiff {
 /// Two published versions side by side.
 #[derive(Debug, SimpleObject)]
 pub struct RuleSetDiff {
+    /// The older version.
     pub from: RuleSetVersion,
+    /// The newer version.
     pub to: RuleSetVersion,
+    /// Every file of either version, by name.
     pub files: Vec<FileDiff>,
 }
 
@@ -177,9 +190,13 @@ fn diff_files(old: &[RuleSetFile], new: &[RuleSetFile]) -> Vec<FileDiff> {
 /// One problem of a rule set, where it is.
 #[derive(Debug, Clone, SimpleObject)]
 pub struct RuleProblem {
+    /// The file it is in, e.g. `key_blocks.rhai` or `tests/cap.toml`.
     pub file: String,
+    /// Its line, when known (from 1).
     pub line: Option<u32>,
+    /// Its column, when known (from 1).
     pub column: Option<u32>,
+    /// What is wrong, for the rule's author.
     pub message: String,
 }
 
@@ -195,11 +212,16 @@ impl From<&Problem> for RuleProblem {
     }
 }
 
+/// What the checks found in a candidate rule set.
 #[derive(Debug, SimpleObject)]
 pub struct RuleSetValidation {
+    /// True when it may be published: it compiles, its functions have the right arity and its test cases pass.
     pub ok: bool,
+    /// Everything wrong, each with its file and place.
     pub problems: Vec<RuleProblem>,
+    /// How many of the set's own test cases ran.
     pub test_cases_run: u32,
+    /// How many of them passed.
     pub test_cases_passed: u32,
     /// What the set's own test cases exercise: its own functions, and the reason codes its
     /// messages name. A zero is something no case covers.
@@ -211,7 +233,9 @@ pub struct RuleSetValidation {
 pub struct CoverageEntry {
     /// `FUNCTION` or `REASON_CODE`.
     pub kind: String,
+    /// The function's name or the reason code.
     pub name: String,
+    /// In how many test cases it shows (0: none covers it).
     pub cases: u32,
 }
 
@@ -232,13 +256,20 @@ pub fn coverage_entries(coverage: &tillval_engine::rules::check::Coverage) -> Ve
         .collect()
 }
 
+/// A published version of the rule set.
 #[derive(Debug, Clone, SimpleObject)]
 pub struct RuleSetVersion {
+    /// Its number: 1, 2, 3 … in the order published.
     pub version: i64,
+    /// The name its manifest gives.
     pub name: String,
+    /// The version its manifest gives (the author's own label).
     pub manifest_version: String,
+    /// Who published it (the staff user's token subject).
     pub published_by: String,
+    /// When (UTC).
     pub published_at: DateTime<Utc>,
+    /// True for the version in force.
     pub active: bool,
 }
 
@@ -255,44 +286,63 @@ impl From<StoredRuleSet> for RuleSetVersion {
     }
 }
 
+/// The answer to publishing or rolling back a rule set.
 #[derive(Debug, SimpleObject)]
 pub struct RuleSetPayload {
+    /// The version now in force; null when refused.
     pub rule_set: Option<RuleSetVersion>,
     /// Why the set was refused; the running one stays.
     pub problems: Vec<RuleProblem>,
+    /// Why it was refused, besides the set's own problems; empty on success.
     pub user_errors: Vec<UserError>,
 }
 
 /// One option's decision, and what decided it.
 #[derive(Debug, SimpleObject)]
 pub struct OptionDecision {
+    /// The option.
     pub option_id: ID,
+    /// Its name.
     pub name: String,
+    /// What was decided.
     pub status: AvailabilityStatus,
+    /// Why, when not available.
     pub reasons: Vec<Reason>,
     /// `order_blocks`, `key_blocks`, `option_blocks`, `lock_keys`, or `cart` (the engine).
     pub decided_by: Option<String>,
     /// The rule-set file of that function (`shipped:…` for the shipped set's).
     pub file: Option<String>,
+    /// The script error, when the rules failed for it.
     pub error: Option<String>,
 }
 
+/// A tenant's catalogue decisions, each with what decided it.
 #[derive(Debug, SimpleObject)]
 pub struct DecisionExplanation {
+    /// `name version` of the rule set in force.
     pub rule_set: String,
+    /// Whether the tenant may order at all.
     pub gate_open: bool,
+    /// Why not, when the gate is closed.
     pub gate_reasons: Vec<Reason>,
+    /// Every option of the apartment's catalogue.
     pub options: Vec<OptionDecision>,
 }
 
+/// One refusal the rules made (a cart add or a submit), as logged.
 #[derive(Debug, SimpleObject)]
 pub struct DecisionLogEntry {
+    /// When (UTC).
     pub at: DateTime<Utc>,
     /// `cart_add` or `checkout_submit`.
     pub action: String,
+    /// The apartment.
     pub rental_object_id: ID,
+    /// The option, for a cart add.
     pub option_id: Option<ID>,
+    /// `name version` of the rule set that refused.
     pub rule_set: String,
+    /// The codes of the reasons given.
     pub reason_codes: Vec<String>,
     /// The facts' key figures then, as JSON: debt, ongoing orders, unpaid fees …
     pub figures: String,
@@ -322,41 +372,59 @@ impl From<tillval_engine::impact::Counts> for ImpactCounts {
 /// A household an option changes for.
 #[derive(Debug, Clone, SimpleObject)]
 pub struct ImpactHousehold {
+    /// The tenant.
     pub tenant_id: ID,
+    /// The apartment.
     pub rental_object_id: ID,
     /// `NEWLY_BLOCKED`, `NEWLY_AVAILABLE` or `REASONS_CHANGED`.
     pub change: String,
+    /// The reason codes under the set in force.
     pub active_reasons: Vec<String>,
+    /// The reason codes under the candidate.
     pub candidate_reasons: Vec<String>,
 }
 
+/// What the candidate changes for one option.
 #[derive(Debug, Clone, SimpleObject)]
 pub struct OptionImpact {
+    /// The option.
     pub option_id: ID,
+    /// Its name.
     pub name: String,
+    /// Its category.
     pub category_id: ID,
+    /// How many households it changes for, by kind of change.
     pub counts: ImpactCounts,
     /// The first 50 households it changes for.
     pub households: Vec<ImpactHousehold>,
 }
 
+/// What the candidate changes in one category.
 #[derive(Debug, Clone, SimpleObject)]
 pub struct CategoryImpact {
+    /// The category.
     pub category_id: ID,
+    /// Household × option pairs changed, by kind.
     pub counts: ImpactCounts,
 }
 
+/// What the candidate changes for one reason code.
 #[derive(Debug, Clone, SimpleObject)]
 pub struct ReasonImpact {
     /// The candidate's code for pairs blocked with it; the active set's for pairs it frees.
     pub code: String,
+    /// Household × option pairs that gain or lose this code, by kind.
     pub counts: ImpactCounts,
 }
 
+/// Script errors of the candidate, per rule function.
 #[derive(Debug, Clone, SimpleObject)]
 pub struct ImpactScriptError {
+    /// The function, e.g. `option_blocks`.
     pub function: String,
+    /// How many calls failed.
     pub count: u64,
+    /// The first error's message.
     pub example: String,
 }
 
@@ -365,16 +433,27 @@ pub struct ImpactScriptError {
 pub struct RuleSetImpact {
     /// False when the time limit stopped the preview before every household.
     pub complete: bool,
+    /// `name version` of the set in force.
     pub active: String,
+    /// `name version` of the candidate.
     pub candidate: String,
+    /// How many households were decided.
     pub households: u64,
+    /// How many of them any option changed for.
     pub households_changed: u64,
+    /// How many household × option pairs were decided.
     pub options_decided: u64,
+    /// All changes, by kind.
     pub totals: ImpactCounts,
+    /// Per option, those that change most first.
     pub by_option: Vec<OptionImpact>,
+    /// Per category.
     pub by_category: Vec<CategoryImpact>,
+    /// Per reason code.
     pub by_reason: Vec<ReasonImpact>,
+    /// The candidate's script errors, per function.
     pub script_errors: Vec<ImpactScriptError>,
+    /// How long the preview took, in milliseconds.
     pub elapsed_ms: u64,
     /// Why the candidate could not be previewed (it does not compile); nothing was decided.
     pub problems: Vec<RuleProblem>,
@@ -528,7 +607,7 @@ impl AuthoringQuery {
     async fn rule_set_files(
         &self,
         ctx: &Context<'_>,
-        version: Option<i64>,
+        #[graphql(desc = "The version; the one in force when left out.")] version: Option<i64>,
     ) -> Result<Vec<RuleSetFile>> {
         let source = services(ctx)?
             .rule_set_source(version)
@@ -540,7 +619,12 @@ impl AuthoringQuery {
     /// Staff: two published versions side by side, file by file and line by line, with who
     /// published each and when.
     #[graphql(guard = "StaffOnly")]
-    async fn rule_set_diff(&self, ctx: &Context<'_>, from: i64, to: i64) -> Result<RuleSetDiff> {
+    async fn rule_set_diff(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The older version's number.")] from: i64,
+        #[graphql(desc = "The newer version's number.")] to: i64,
+    ) -> Result<RuleSetDiff> {
         let services = services(ctx)?;
         let sets = services.rule_sets().await.map_err(to_graphql)?;
         let version = |v: i64| {
@@ -579,7 +663,7 @@ impl AuthoringQuery {
     async fn rule_set_impact(
         &self,
         ctx: &Context<'_>,
-        source: RuleSetInput,
+        #[graphql(desc = "The candidate rule set, file by file.")] source: RuleSetInput,
     ) -> Result<RuleSetImpact> {
         match services(ctx)?.rule_set_impact(&source.into()).await {
             Ok(preview) => Ok(preview.into()),
@@ -595,8 +679,8 @@ impl AuthoringQuery {
     async fn decision_explain(
         &self,
         ctx: &Context<'_>,
-        tenant_id: ID,
-        rental_object_id: ID,
+        #[graphql(desc = "The tenant.")] tenant_id: ID,
+        #[graphql(desc = "One of the tenant's apartments.")] rental_object_id: ID,
     ) -> Result<DecisionExplanation> {
         let tenant = self::tenant_id(&tenant_id)?;
         let object = parse_rental_object_id(&rental_object_id)?;
@@ -647,11 +731,16 @@ impl AuthoringQuery {
     async fn decisions(
         &self,
         ctx: &Context<'_>,
-        tenant_id: ID,
-        first: Option<i32>,
-        after: Option<String>,
-        action: Option<String>,
-        rental_object_id: Option<ID>,
+        #[graphql(desc = "The tenant.")] tenant_id: ID,
+        #[graphql(desc = "How many to return: 1 to 100 (20 when left out).")] first: Option<i32>,
+        #[graphql(desc = "The `endCursor` of the page before, to get the next.")] after: Option<
+            String,
+        >,
+        #[graphql(desc = "Only this action's: `cart_add` or `checkout_submit`.")] action: Option<
+            String,
+        >,
+        #[graphql(desc = "Only this apartment's.")] rental_object_id: Option<ID>,
+        #[graphql(desc = "Only those that carried this reason code, e.g. DEBT.")]
         reason_code: Option<String>,
     ) -> Result<Connection<String, DecisionLogEntry>> {
         let tenant = self::tenant_id(&tenant_id)?;
@@ -707,7 +796,7 @@ impl AuthoringMutation {
     async fn rule_set_validate(
         &self,
         ctx: &Context<'_>,
-        source: RuleSetInput,
+        #[graphql(desc = "The candidate rule set, file by file.")] source: RuleSetInput,
     ) -> Result<RuleSetValidation> {
         let report = services(ctx)?
             .rule_set_validate(&source.into())
@@ -728,7 +817,7 @@ impl AuthoringMutation {
     async fn rule_set_publish(
         &self,
         ctx: &Context<'_>,
-        source: RuleSetInput,
+        #[graphql(desc = "The rule set to publish, file by file.")] source: RuleSetInput,
     ) -> Result<RuleSetPayload> {
         let by = staff(ctx)?;
         let result = services(ctx)?.rule_set_publish(&source.into(), &by).await;
@@ -737,7 +826,11 @@ impl AuthoringMutation {
 
     /// Staff: makes an earlier published version the active one.
     #[graphql(guard = "StaffOnly")]
-    async fn rule_set_rollback(&self, ctx: &Context<'_>, version: i64) -> Result<RuleSetPayload> {
+    async fn rule_set_rollback(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The published version to make active again.")] version: i64,
+    ) -> Result<RuleSetPayload> {
         let by = staff(ctx)?;
         let result = services(ctx)?.rule_set_rollback(version, &by).await;
         payload(result, ctx)

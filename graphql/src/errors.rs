@@ -99,9 +99,13 @@ pub fn to_graphql(error_: ServiceError) -> async_graphql::Error {
 /// rules' reasons when the rules said no.
 #[derive(Debug, Clone, SimpleObject)]
 pub struct UserError {
+    /// Stable, for programs, e.g. INVALID_INPUT, TERMS_NOT_ACCEPTED, DEBT, LOCKED, ILLEGAL_TRANSITION.
     pub code: String,
+    /// The path to the input field it is about, e.g. ["lines", "0", "quantity"]; null when it is about no one field.
     pub field: Option<Vec<String>>,
+    /// For people, in the caller's language.
     pub message: String,
+    /// The rules' reasons, when the rules said no.
     pub reasons: Vec<Reason>,
 }
 

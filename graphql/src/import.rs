@@ -51,6 +51,7 @@ pub struct ImportPayload {
     pub stale: u64,
     /// The first 1,000 problems, by line.
     pub problems: Vec<ImportProblem>,
+    /// How many problems there were in all (at most 1,000 are listed).
     pub problem_count: u64,
 }
 
@@ -67,7 +68,7 @@ impl ImportMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "JSON_LINES when not given.")] format: Option<ImportFormat>,
-        data: String,
+        #[graphql(desc = "The batch: JSON Lines or CSV, at most 200,000 records.")] data: String,
     ) -> Result<ImportPayload> {
         let format = match format {
             Some(ImportFormat::JsonLines) | None => Format::JsonLines,

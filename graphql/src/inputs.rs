@@ -14,21 +14,29 @@ use crate::errors::UserError;
 use crate::ids::{Kind, decode};
 use crate::types::UnitKind;
 
+/// An option and how many, for the cart.
 #[derive(Debug, InputObject)]
 pub struct CartLineInput {
+    /// The option.
     pub option_id: ID,
+    /// How many: 1 when left out; above 1 only for PIECE options.
     #[graphql(default = 1)]
     pub quantity: i64,
 }
 
+/// What the tenant tells the landlord with the order (S12).
 #[derive(Debug, InputObject)]
 pub struct CheckoutDetailsInput {
+    /// A phone number to reach the tenant on; null clears it.
     pub contact_phone: Option<String>,
+    /// When the work would suit the tenant (YYYY-MM-DD); null clears it.
     pub preferred_date: Option<chrono::NaiveDate>,
+    /// A message to the landlord.
     #[graphql(default)]
     pub message: String,
 }
 
+/// Sending the order: the terms accepted, and a key that makes a retry safe.
 #[derive(Debug, InputObject)]
 pub struct CheckoutSubmitInput {
     /// "Jag godkänner villkoren" (S13): must be true.
@@ -39,36 +47,53 @@ pub struct CheckoutSubmitInput {
     pub idempotency_key: String,
 }
 
+/// An amount in minor units (öre) and its currency.
 #[derive(Debug, InputObject)]
 pub struct MoneyInput {
     /// Minor units (öre).
     pub amount: i64,
+    /// The ISO 4217 code, e.g. "SEK".
     pub currency: String,
 }
 
+/// A picture of an option.
 #[derive(Debug, InputObject)]
 pub struct PictureInput {
+    /// The address of the small picture (https).
     pub thumbnail: String,
+    /// The address of the large picture (https).
     pub large: String,
+    /// What the picture shows, for screen readers.
     #[graphql(default)]
     pub alt: String,
 }
 
+/// A catalogue option as staff write it.
 #[derive(Debug, InputObject)]
 pub struct AddOnOptionInput {
     /// The option's key within the property: new, or an existing one to replace.
     pub handle: String,
+    /// Its category.
     pub category_id: ID,
+    /// The space it goes in.
     pub space_id: ID,
+    /// Its name.
     pub name: String,
+    /// Its description.
     #[graphql(default)]
     pub description: String,
+    /// Its pictures, the first shown in lists.
     pub pictures: Vec<PictureInput>,
+    /// What it adds to the monthly rent, per piece.
     pub monthly_price: MoneyInput,
+    /// What it costs once, per piece (0 for none).
     pub one_time_fee: MoneyInput,
+    /// PIECE (a quantity can be chosen) or SINGLE.
     pub unit: UnitKind,
+    /// The most one order may hold, for PIECE options: 1 when left out.
     #[graphql(default = 1)]
     pub max_quantity: i64,
+    /// Its place in its category (lowest first): 0 when left out.
     #[graphql(default)]
     pub position: u32,
 }

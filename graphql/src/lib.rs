@@ -6,6 +6,7 @@ pub mod auth;
 pub mod authoring;
 pub mod context;
 pub mod errors;
+pub mod graphiql;
 pub mod ids;
 pub mod import;
 pub mod inputs;

@@ -116,7 +116,11 @@ impl CoreQuery {
     /// Deciding a catalogue runs the rules, so it weighs 100 in the query's complexity: a
     /// query holds a few, not dozens (aliases).
     #[graphql(complexity = "100 + child_complexity")]
-    async fn catalogue(&self, ctx: &Context<'_>, rental_object_id: ID) -> Result<Catalogue> {
+    async fn catalogue(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The apartment, as an id from `viewer.rentalObjects`.")] rental_object_id: ID,
+    ) -> Result<Catalogue> {
         let tenant = tenant(ctx)?;
         let object = parse_rental_object_id(&rental_object_id)?;
         let services = services(ctx)?;
@@ -128,7 +132,11 @@ impl CoreQuery {
     }
 
     /// The tenant's cart for one apartment (S8, S12).
-    async fn cart(&self, ctx: &Context<'_>, rental_object_id: ID) -> Result<Cart> {
+    async fn cart(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The apartment, as an id from `viewer.rentalObjects`.")] rental_object_id: ID,
+    ) -> Result<Cart> {
         let tenant = tenant(ctx)?;
         let object = parse_rental_object_id(&rental_object_id)?;
         let services = services(ctx)?;
@@ -156,9 +164,11 @@ impl CoreQuery {
     async fn cases(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        status: Option<CaseStatus>,
+        #[graphql(desc = "How many to return: 1 to 100 (20 when left out).")] first: Option<i32>,
+        #[graphql(desc = "The `endCursor` of the page before, to get the next.")] after: Option<
+            String,
+        >,
+        #[graphql(desc = "Only cases in this status.")] status: Option<CaseStatus>,
     ) -> Result<Connection<String, Case>> {
         let tenant = tenant(ctx)?;
         let after = case_cursor(after.as_deref())?;
@@ -190,8 +200,11 @@ impl CoreQuery {
     async fn case_queue(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "How many to return: 1 to 100 (20 when left out).")] first: Option<i32>,
+        #[graphql(desc = "The `endCursor` of the page before, to get the next.")] after: Option<
+            String,
+        >,
+        #[graphql(desc = "Only cases in this status, e.g. SUBMITTED for the new ones.")]
         status: Option<CaseStatus>,
     ) -> Result<Connection<String, Case>> {
         let after = case_cursor(after.as_deref())?;
@@ -217,7 +230,11 @@ impl CoreQuery {
     }
 
     /// One of the tenant's cases, by number (S16). Staff see any case.
-    async fn case(&self, ctx: &Context<'_>, number: String) -> Result<Case> {
+    async fn case(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The case number, e.g. \"TV-2026-000042\".")] number: String,
+    ) -> Result<Case> {
         let number = case_number(&number)?;
         let services = services(ctx)?;
         match ctx.data_opt::<Identity>() {
@@ -243,7 +260,11 @@ impl CoreQuery {
 
     /// Staff: a tenant's fees and what remains of them (S5).
     #[graphql(guard = "StaffOnly")]
-    async fn ledger_fees(&self, ctx: &Context<'_>, tenant_id: ID) -> Result<Vec<Fee>> {
+    async fn ledger_fees(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The tenant, as an id from `households` or a case.")] tenant_id: ID,
+    ) -> Result<Vec<Fee>> {
         let tenant = decode(Kind::Tenant, &tenant_id)
             .and_then(|t| TenantId::parse(t).ok())
             .ok_or_else(|| not_found(Entity::Tenant))?;
@@ -255,42 +276,61 @@ impl CoreQuery {
     }
 }
 
+/// The answer to a cart mutation: the cart as it is now, and what went wrong.
 #[derive(Debug, SimpleObject)]
 pub struct CartPayload {
+    /// The cart after the mutation (lines that failed left as they were).
     pub cart: Option<Cart>,
+    /// One per line or field that could not be done, with the rules' reasons; empty on success.
     pub user_errors: Vec<UserError>,
 }
 
+/// The answer to sending an order.
 #[derive(Debug, SimpleObject)]
 pub struct CheckoutSubmitPayload {
     /// The new case (S14); the earlier one when the idempotency key was used before.
     pub case: Option<Case>,
+    /// True when this idempotency key was sent before: `case` is the one made then, nothing new was made.
     pub replayed: bool,
+    /// Why the order was not sent (terms not accepted, debt, a locked line …); empty on success.
     pub user_errors: Vec<UserError>,
 }
 
+/// The answer to a case mutation.
 #[derive(Debug, SimpleObject)]
 pub struct CasePayload {
+    /// The case as it is now; null when the mutation was refused.
     pub case: Option<Case>,
+    /// Why it was refused (e.g. a move the lifecycle does not allow); empty on success.
     pub user_errors: Vec<UserError>,
 }
 
+/// The answer to setting a tenant's debt.
 #[derive(Debug, SimpleObject)]
 pub struct LedgerDebtPayload {
+    /// The tenant.
     pub tenant_id: ID,
+    /// The debt now; null when refused.
     pub debt: Option<Money>,
+    /// Why it was refused (a negative amount, a wrong currency); empty on success.
     pub user_errors: Vec<UserError>,
 }
 
+/// The answer to recording a payment.
 #[derive(Debug, SimpleObject)]
 pub struct FeePayload {
+    /// The fee with the payment counted; null when refused.
     pub fee: Option<Fee>,
+    /// Why it was refused (more than remains, a wrong currency); empty on success.
     pub user_errors: Vec<UserError>,
 }
 
+/// The answer to adding or changing a catalogue option.
 #[derive(Debug, SimpleObject)]
 pub struct AddOnOptionPayload {
+    /// The option as stored; null when refused.
     pub option: Option<AddOnOption>,
+    /// Each field that was wrong; empty on success.
     pub user_errors: Vec<UserError>,
 }
 
@@ -413,8 +453,10 @@ impl CoreMutation {
     async fn cart_lines_add(
         &self,
         ctx: &Context<'_>,
-        rental_object_id: ID,
-        lines: Vec<CartLineInput>,
+        #[graphql(desc = "The apartment, as an id from `viewer.rentalObjects`.")] rental_object_id: ID,
+        #[graphql(desc = "The options and quantities to add: at most 50.")] lines: Vec<
+            CartLineInput,
+        >,
     ) -> Result<CartPayload> {
         let lines = lines
             .into_iter()
@@ -427,8 +469,10 @@ impl CoreMutation {
     async fn cart_lines_update(
         &self,
         ctx: &Context<'_>,
-        rental_object_id: ID,
-        lines: Vec<CartLineInput>,
+        #[graphql(desc = "The apartment, as an id from `viewer.rentalObjects`.")] rental_object_id: ID,
+        #[graphql(desc = "The lines and their new quantities: at most 50.")] lines: Vec<
+            CartLineInput,
+        >,
     ) -> Result<CartPayload> {
         let lines = lines
             .into_iter()
@@ -441,8 +485,8 @@ impl CoreMutation {
     async fn cart_lines_remove(
         &self,
         ctx: &Context<'_>,
-        rental_object_id: ID,
-        option_ids: Vec<ID>,
+        #[graphql(desc = "The apartment, as an id from `viewer.rentalObjects`.")] rental_object_id: ID,
+        #[graphql(desc = "The options whose lines to remove: at most 50.")] option_ids: Vec<ID>,
     ) -> Result<CartPayload> {
         let lines = option_ids.into_iter().map(|id| (id, 0)).collect();
         Self::cart_operation(ctx, &rental_object_id, CartOp::Remove, lines).await
@@ -452,7 +496,8 @@ impl CoreMutation {
     async fn checkout_details_update(
         &self,
         ctx: &Context<'_>,
-        rental_object_id: ID,
+        #[graphql(desc = "The apartment, as an id from `viewer.rentalObjects`.")] rental_object_id: ID,
+        #[graphql(desc = "The details; each replaces the one saved.")]
         details: CheckoutDetailsInput,
     ) -> Result<CartPayload> {
         let (tenant, object, services) = (
@@ -490,8 +535,8 @@ impl CoreMutation {
     async fn checkout_submit(
         &self,
         ctx: &Context<'_>,
-        rental_object_id: ID,
-        input: CheckoutSubmitInput,
+        #[graphql(desc = "The apartment, as an id from `viewer.rentalObjects`.")] rental_object_id: ID,
+        #[graphql(desc = "The accepted terms and an idempotency key.")] input: CheckoutSubmitInput,
     ) -> Result<CheckoutSubmitPayload> {
         let (tenant, object, services) = (
             tenant(ctx)?,
@@ -527,7 +572,11 @@ impl CoreMutation {
     }
 
     /// The tenant cancels a case while it is SUBMITTED or UNDER_REVIEW.
-    async fn case_cancel(&self, ctx: &Context<'_>, number: String) -> Result<CasePayload> {
+    async fn case_cancel(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The case number.")] number: String,
+    ) -> Result<CasePayload> {
         let tenant = tenant(ctx)?;
         let number = case_number(&number)?;
         let services = services(ctx)?;
@@ -545,7 +594,8 @@ impl CoreMutation {
     async fn case_transition(
         &self,
         ctx: &Context<'_>,
-        number: String,
+        #[graphql(desc = "The case number.")] number: String,
+        #[graphql(desc = "The status to move it to: one of the case's `nextStatuses`.")]
         to: CaseStatus,
     ) -> Result<CasePayload> {
         let number = case_number(&number)?;
@@ -571,8 +621,8 @@ impl CoreMutation {
     async fn ledger_debt_set(
         &self,
         ctx: &Context<'_>,
-        tenant_id: ID,
-        amount: MoneyInput,
+        #[graphql(desc = "The tenant, as an id from `households` or a case.")] tenant_id: ID,
+        #[graphql(desc = "The debt: zero or more, in the property's currency.")] amount: MoneyInput,
     ) -> Result<LedgerDebtPayload> {
         let tenant = decode(Kind::Tenant, &tenant_id)
             .and_then(|t| TenantId::parse(t).ok())
@@ -616,7 +666,8 @@ impl CoreMutation {
     async fn ledger_payment_record(
         &self,
         ctx: &Context<'_>,
-        fee_id: ID,
+        #[graphql(desc = "The fee, as an id from `ledgerFees`.")] fee_id: ID,
+        #[graphql(desc = "What was paid: more than zero, at most what remains.")]
         amount: MoneyInput,
     ) -> Result<FeePayload> {
         let fee = decode(Kind::Fee, &fee_id)
@@ -654,8 +705,8 @@ impl CoreMutation {
     async fn catalogue_option_upsert(
         &self,
         ctx: &Context<'_>,
-        property_id: ID,
-        input: AddOnOptionInput,
+        #[graphql(desc = "The property whose catalogue it belongs to.")] property_id: ID,
+        #[graphql(desc = "The option; its `handle` says which one to change, or a new one.")] input: AddOnOptionInput,
     ) -> Result<AddOnOptionPayload> {
         let property = decode(Kind::Property, &property_id)
             .and_then(|p| PropertyId::parse(p).ok())
@@ -692,6 +743,7 @@ impl CoreMutation {
 #[derive(Debug)]
 pub struct Subscription;
 
+/// The subscription root: live case status over WebSocket.
 #[Subscription]
 impl Subscription {
     /// Status changes of the tenant's own cases (staff: of every case). Over WebSocket

@@ -4,12 +4,11 @@
 
 use std::sync::Arc;
 
-use async_graphql::http::GraphiQLSource;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tillval_engine::model::Language;
 use tillval_services::service::Services;
@@ -62,7 +61,7 @@ pub fn router(state: AppState) -> Router {
         // The demo's drawn pictures and GraphiQL are for development; a landlord's pictures
         // are addresses of their own.
         router = router
-            .route("/graphiql", get(graphiql))
+            .merge(crate::graphiql::routes())
             .route("/pictures/{file}", get(crate::pictures::picture));
     }
     router
@@ -358,15 +357,6 @@ fn same_secret(given: &[u8], expected: &[u8]) -> bool {
             .zip(expected)
             .fold(0u8, |differ, (a, b)| differ | (a ^ b))
             == 0
-}
-
-async fn graphiql() -> impl IntoResponse {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql/ws")
-            .finish(),
-    )
 }
 
 async fn ready(State(state): State<AppState>) -> Response {

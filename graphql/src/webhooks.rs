@@ -15,10 +15,15 @@ use crate::types::language;
 /// Where the landlord's system takes events: each is posted here, signed (Standard Webhooks).
 #[derive(Debug, Clone, SimpleObject)]
 pub struct WebhookEndpoint {
+    /// Opaque id.
     pub id: ID,
+    /// Where events are POSTed.
     pub url: String,
+    /// What staff wrote about it.
     pub description: String,
+    /// Whether events are sent to it now (events wait while it is off).
     pub enabled: bool,
+    /// When it was added (UTC).
     pub created_at: DateTime<Utc>,
 }
 
@@ -34,25 +39,33 @@ impl From<EndpointRecord> for WebhookEndpoint {
     }
 }
 
+/// A new webhook endpoint.
 #[derive(Debug, InputObject)]
 pub struct WebhookEndpointInput {
     /// An absolute `http` or `https` URL.
     pub url: String,
+    /// A note for staff: whose system it is.
     #[graphql(default)]
     pub description: String,
 }
 
+/// The answer to adding an endpoint: the one time its signing secret is shown.
 #[derive(Debug, SimpleObject)]
 pub struct WebhookEndpointCreatePayload {
+    /// The endpoint; null when refused.
     pub endpoint: Option<WebhookEndpoint>,
     /// The signing secret (`whsec_…`), shown this once: keep it in the receiving system.
     pub secret: Option<String>,
+    /// Why it was refused (a bad URL); empty on success.
     pub user_errors: Vec<UserError>,
 }
 
+/// The answer to turning an endpoint on or off.
 #[derive(Debug, SimpleObject)]
 pub struct WebhookEndpointPayload {
+    /// The endpoint as it is now; null when refused.
     pub endpoint: Option<WebhookEndpoint>,
+    /// Why it was refused; empty on success.
     pub user_errors: Vec<UserError>,
 }
 
@@ -63,9 +76,13 @@ pub struct WebhookDeadLetter {
     pub event_id: ID,
     /// The `webhook-id` every attempt carried.
     pub webhook_id: String,
+    /// The event's type, e.g. `case.created`.
     pub event_type: String,
+    /// How many times delivery was tried.
     pub attempts: u32,
+    /// What the last try got back.
     pub last_error: String,
+    /// When the event happened (UTC).
     pub created_at: DateTime<Utc>,
 }
 
@@ -74,11 +91,13 @@ pub struct WebhookDeadLetter {
 pub struct OutboxStatus {
     /// Deliveries waiting (due or retrying).
     pub pending: u64,
+    /// When the oldest event not yet delivered happened (UTC); null when none waits.
     pub oldest_pending_at: Option<DateTime<Utc>>,
     /// Deliveries given up on.
     pub dead: u64,
 }
 
+/// The answer to a replay.
 #[derive(Debug, SimpleObject)]
 pub struct WebhookReplayPayload {
     /// How many dead letters go out again.
@@ -117,8 +136,8 @@ impl WebhooksQuery {
     async fn webhook_dead_letters(
         &self,
         ctx: &Context<'_>,
-        endpoint_id: ID,
-        first: Option<i32>,
+        #[graphql(desc = "The endpoint.")] endpoint_id: ID,
+        #[graphql(desc = "How many to return: 1 to 100 (50 when left out).")] first: Option<i32>,
     ) -> Result<Vec<WebhookDeadLetter>> {
         let endpoint = self::endpoint_id(&endpoint_id)?;
         let letters = services(ctx)?
@@ -161,7 +180,7 @@ impl WebhooksMutation {
     async fn webhook_endpoint_create(
         &self,
         ctx: &Context<'_>,
-        input: WebhookEndpointInput,
+        #[graphql(desc = "Its URL and a note.")] input: WebhookEndpointInput,
     ) -> Result<WebhookEndpointCreatePayload> {
         let services = services(ctx)?;
         let secret =
@@ -190,8 +209,8 @@ impl WebhooksMutation {
     async fn webhook_endpoint_set_enabled(
         &self,
         ctx: &Context<'_>,
-        endpoint_id: ID,
-        enabled: bool,
+        #[graphql(desc = "The endpoint.")] endpoint_id: ID,
+        #[graphql(desc = "True to send to it, false to hold its events.")] enabled: bool,
     ) -> Result<WebhookEndpointPayload> {
         let endpoint = self::endpoint_id(&endpoint_id)?;
         let endpoint = services(ctx)?
@@ -210,7 +229,8 @@ impl WebhooksMutation {
     async fn webhook_replay(
         &self,
         ctx: &Context<'_>,
-        endpoint_id: ID,
+        #[graphql(desc = "The endpoint.")] endpoint_id: ID,
+        #[graphql(desc = "One dead letter to send again; all of the endpoint's when left out.")]
         event_id: Option<ID>,
     ) -> Result<WebhookReplayPayload> {
         let endpoint = self::endpoint_id(&endpoint_id)?;

@@ -15,32 +15,46 @@ use crate::types::{Fee, Money, Picture, UnitKind, language};
 /// A tenant and one apartment they lease.
 #[derive(Debug, Clone, SimpleObject)]
 pub struct Household {
+    /// The tenant.
     pub tenant_id: ID,
+    /// The tenant's name.
     pub tenant_name: String,
+    /// The apartment.
     pub rental_object_id: ID,
+    /// Its address.
     pub address: String,
 }
 
 /// A tenant's account: the debt that closes the gate (S3) and the fees that block a key (S5).
 #[derive(Debug, Clone, SimpleObject)]
 pub struct LedgerAccount {
+    /// The tenant.
     pub tenant_id: ID,
+    /// The tenant's name.
     pub tenant_name: String,
     /// `null` when no debt was ever set; an amount of 0 when it was cleared.
     pub debt: Option<Money>,
+    /// Every fee booked for the tenant, with what is paid.
     pub fees: Vec<Fee>,
 }
 
+/// A property (a building or an estate) whose catalogue staff keep.
 #[derive(Debug, Clone, SimpleObject)]
 pub struct Property {
+    /// Opaque id.
     pub id: ID,
+    /// Its name.
     pub name: String,
 }
 
+/// A category of a property's catalogue, as staff see it.
 #[derive(Debug, Clone, SimpleObject)]
 pub struct CatalogueCategory {
+    /// Opaque id.
     pub id: ID,
+    /// Its name.
     pub name: String,
+    /// Its place in the list (lowest first).
     pub position: u32,
 }
 
@@ -49,25 +63,40 @@ pub struct CatalogueCategory {
 pub struct CatalogueEntry {
     /// The option's key within the property (`catalogueOptionUpsert`'s `handle`).
     pub handle: String,
+    /// Opaque id.
     pub id: ID,
+    /// Its category.
     pub category_id: ID,
+    /// The space it goes in.
     pub space_id: ID,
+    /// Its name.
     pub name: String,
+    /// Its description.
     pub description: String,
+    /// Its pictures.
     pub pictures: Vec<Picture>,
+    /// What it adds to the monthly rent, per piece.
     pub monthly_price: Money,
+    /// What it costs once, per piece.
     pub one_time_fee: Money,
+    /// PIECE or SINGLE.
     pub unit: UnitKind,
+    /// The most one order may hold.
     pub max_quantity: u32,
+    /// Its place in its category (lowest first).
     pub position: u32,
 }
 
 /// A property's catalogue as stored: every option, decided for nobody.
 #[derive(Debug, Clone, SimpleObject)]
 pub struct PropertyCatalogue {
+    /// The property.
     pub property_id: ID,
+    /// The catalogue's currency (ISO 4217), e.g. "SEK".
     pub currency: String,
+    /// Its categories, in order.
     pub categories: Vec<CatalogueCategory>,
+    /// Every option, in order.
     pub options: Vec<CatalogueEntry>,
 }
 
@@ -132,8 +161,10 @@ impl WorkbenchQuery {
     async fn households(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "How many to return: 1 to 100 (20 when left out).")] first: Option<i32>,
+        #[graphql(desc = "The `endCursor` of the page before, to get the next.")] after: Option<
+            String,
+        >,
     ) -> Result<Connection<String, Household>> {
         let after = after.as_deref().map(parse_household_cursor).transpose()?;
         let (page, has_next) = services(ctx)?
@@ -157,7 +188,11 @@ impl WorkbenchQuery {
 
     /// Staff: a tenant's debt and fees (S3, S5).
     #[graphql(guard = "StaffOnly")]
-    async fn ledger_account(&self, ctx: &Context<'_>, tenant_id: ID) -> Result<LedgerAccount> {
+    async fn ledger_account(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The tenant, as an id from `households`.")] tenant_id: ID,
+    ) -> Result<LedgerAccount> {
         let tenant = self::tenant_id(&tenant_id)?;
         let account = services(ctx)?
             .ledger_account(&tenant)
@@ -191,7 +226,7 @@ impl WorkbenchQuery {
     async fn property_catalogue(
         &self,
         ctx: &Context<'_>,
-        property_id: ID,
+        #[graphql(desc = "The property, as an id from `properties`.")] property_id: ID,
     ) -> Result<PropertyCatalogue> {
         let property = decode(Kind::Property, &property_id)
             .and_then(|p| PropertyId::parse(p).ok())

@@ -406,6 +406,30 @@ try {
     await context.close();
   }
 
+  // 6. GraphiQL with no internet (issue 17): every request off this server is refused, and
+  // the editor and its docs pane still render from the copies tillval serves.
+  {
+    const context = await browser.newContext({ viewport: DESKTOP });
+    const outside = [];
+    await context.route("**/*", (route) => {
+      const url = new URL(route.request().url());
+      if (url.origin === base || url.protocol === "data:" || url.protocol === "blob:") return route.continue();
+      outside.push(url.href);
+      return route.abort();
+    });
+    const page = await context.newPage();
+    await page.goto(`${base}/graphiql`);
+    await page.locator(".graphiql-container").waitFor({ timeout: 30000 });
+    await page.getByRole("button", { name: /documentation explorer/i }).click();
+    await expectText(page.locator(".graphiql-doc-explorer"), "Root Types", "GraphiQL's docs pane");
+    await page.locator(".graphiql-doc-explorer").getByText("Query", { exact: true }).first().click();
+    await expectText(page.locator(".graphiql-doc-explorer"), "The query root", "the query type's description");
+    await expectText(page.locator(".graphiql-doc-explorer"), "What the tenant may order", "a field's description in the docs pane");
+    await page.screenshot({ path: `${screenshots}/graphiql-docs.png` });
+    if (outside.length) fail(`GraphiQL asked outside the server: ${outside.join(", ")}`);
+    await context.close();
+  }
+
   console.log(JSON.stringify({ pages_checked_by_axe: checked.length, pages: checked, timings_ms: timings }));
 } finally {
   await browser.close();
