@@ -44,6 +44,9 @@ pub struct AppConfig {
     /// Fair limits per caller and address; `None`: none (`tillval serve` turns them on in
     /// production).
     pub limits: Option<crate::limits::LimitsConfig>,
+    /// Trusted documents only: `None` runs any document (documents of the built-in manifest
+    /// may still be sent by id); `Some` refuses every document not in it (`crate::trusted`).
+    pub trusted_documents: Option<crate::trusted::TrustedDocuments>,
 }
 
 impl AppConfig {
@@ -64,6 +67,7 @@ impl AppConfig {
             webhooks: Some(tillval_webhooks::DispatcherConfig::default()),
             metrics_token: None,
             limits: None,
+            trusted_documents: None,
         }
     }
 }
@@ -163,12 +167,21 @@ impl App {
             None => None,
         };
         let metrics = Arc::new(crate::metrics::Metrics::new());
+        let trusted_only = config.trusted_documents.is_some();
+        let documents = Arc::new(
+            config
+                .trusted_documents
+                .unwrap_or_else(crate::trusted::TrustedDocuments::builtin),
+        );
         let router = router(AppState {
             schema: crate::schema::build_schema_measured(
                 services.clone(),
                 config.production,
                 metrics.clone(),
+                trusted_only.then(|| documents.clone()),
             ),
+            documents,
+            trusted_only,
             metrics,
             metrics_token: config.metrics_token.clone(),
             limits: match config.limits {

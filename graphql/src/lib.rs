@@ -18,6 +18,7 @@ pub mod portal;
 pub mod query_shape;
 pub mod schema;
 pub mod server;
+pub mod trusted;
 pub mod types;
 pub mod webhooks;
 pub mod websocket;

@@ -1,7 +1,8 @@
 //! `tillval`: the server, tokens, demo tokens and the schema.
 
+use std::io::Read;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,6 +12,7 @@ use tillval_engine::rules::RuleSet;
 use tillval_graphql::auth::{Auth, DEVELOPMENT_SECRET, Role};
 use tillval_graphql::ids::{Kind, encode};
 use tillval_graphql::listener::ConnectionLimits;
+use tillval_graphql::trusted::TrustedDocuments;
 use tillval_graphql::{App, AppConfig, sdl};
 use tillval_services::demo::demo;
 use tillval_services::store::PoolSettings;
@@ -39,6 +41,9 @@ enum Command {
     },
     /// Prints the GraphQL schema (SDL); `schema.graphql` is this output.
     Schema,
+    /// Prints the trusted-documents manifest: every document the portal and the staff pages
+    /// run, by SHA-256; `trusted-documents.json` is this output.
+    Documents,
     /// Rule sets: check them, explain their decisions.
     Rules {
         #[command(subcommand)]
@@ -146,6 +151,11 @@ struct ServeArgs {
     tokens: TokenLimits,
     #[command(flatten)]
     webhooks: WebhookArgs,
+    /// Run only trusted documents: `builtin` (the portal's and the staff pages' documents, as
+    /// `tillval documents` prints them), or a manifest FILE of your own front end's documents
+    /// (hash to document), added to the built-in ones. Off when left out.
+    #[arg(long, env = "TILLVAL_TRUSTED_DOCUMENTS", value_name = "builtin|FILE")]
+    trusted_documents: Option<String>,
 }
 
 /// How events go out to the webhook endpoints (docs/integration.md).
@@ -216,6 +226,23 @@ impl ServeArgs {
         config.metrics_token = std::env::var("TILLVAL_METRICS_TOKEN")
             .ok()
             .filter(|t| !t.trim().is_empty());
+        config.trusted_documents = match self.trusted_documents.as_deref() {
+            None | Some("") => None,
+            Some("builtin") => Some(TrustedDocuments::builtin()),
+            Some(file) => {
+                let text = read_bounded(
+                    Path::new(file),
+                    tillval_graphql::trusted::MAX_MANIFEST_BYTES,
+                )
+                .with_context(|| format!("reading the trusted documents {file}"))?;
+                let mut documents = TrustedDocuments::builtin();
+                let count = documents
+                    .add_manifest(&text)
+                    .with_context(|| format!("the trusted documents {file}"))?;
+                tracing::info!(file, count, "trusted documents only");
+                Some(documents)
+            }
+        };
         config.pool = self.pool();
         config.rules_dir = self.rules.clone();
         config.watch = self.watch;
@@ -799,6 +826,10 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
             print!("{}", sdl());
             Ok(())
         }
+        Command::Documents => {
+            print!("{}", TrustedDocuments::builtin().manifest());
+            Ok(())
+        }
         Command::Rules {
             command: RulesCommand::Check { dir, fuzz },
         } => {
@@ -826,4 +857,16 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
         }
     };
     done.map(|()| std::process::ExitCode::SUCCESS)
+}
+
+/// A text file of at most `limit` bytes: a larger one is refused before it is read whole.
+fn read_bounded(file: &Path, limit: usize) -> anyhow::Result<String> {
+    let mut text = String::new();
+    std::fs::File::open(file)?
+        .take(u64::try_from(limit).unwrap_or(u64::MAX) + 1)
+        .read_to_string(&mut text)?;
+    if text.len() > limit {
+        bail!("{} is larger than {limit} bytes", file.display());
+    }
+    Ok(text)
 }

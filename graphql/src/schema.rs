@@ -46,7 +46,7 @@ pub struct Mutation(
 
 /// The schema over `services`. Production turns off introspection and field suggestions.
 pub fn build_schema(services: Services<AppStore>, production: bool) -> TillvalSchema {
-    build_schema_measured(services, production, Default::default())
+    build_schema_measured(services, production, Default::default(), None)
 }
 
 /// The schema over `services`, its operations counted and timed in `metrics`.
@@ -54,6 +54,7 @@ pub fn build_schema_measured(
     services: Services<AppStore>,
     production: bool,
     metrics: std::sync::Arc<crate::metrics::Metrics>,
+    trusted_only: Option<std::sync::Arc<crate::trusted::TrustedDocuments>>,
 ) -> TillvalSchema {
     let mut builder = Schema::build(Query::default(), Mutation::default(), Subscription)
         .data(services)
@@ -64,6 +65,9 @@ pub fn build_schema_measured(
         .limit_recursive_depth(32);
     if production {
         builder = builder.disable_introspection().disable_suggestions();
+    }
+    if let Some(documents) = trusted_only {
+        builder = builder.extension(crate::trusted::TrustedOnly(documents));
     }
     builder.finish()
 }

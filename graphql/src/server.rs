@@ -36,6 +36,9 @@ pub struct AppState {
     /// See [`crate::AppConfig::metrics_token`].
     pub metrics_token: Option<String>,
     pub limits: Option<Arc<crate::limits::FairLimits>>,
+    /// The documents a request may name by id; with `trusted_only`, the only ones that run.
+    pub documents: Arc<crate::trusted::TrustedDocuments>,
+    pub trusted_only: bool,
 }
 
 impl std::fmt::Debug for AppState {
@@ -201,11 +204,34 @@ async fn graphql(State(state): State<AppState>, request: axum::extract::Request)
             );
         }
     };
+    if request.query.is_empty() {
+        match document_by_id(&bytes, &request, &state.documents) {
+            Ok(Some(document)) => request.query = document,
+            Ok(None) => {}
+            Err(UnknownDocument) => {
+                return error_response(
+                    StatusCode::BAD_REQUEST,
+                    "PERSISTED_QUERY_NOT_FOUND",
+                    "no document of the manifest has this id (`tillval documents` lists them)",
+                );
+            }
+        }
+    }
     if request.query.trim().is_empty() {
         return error_response(
             StatusCode::BAD_REQUEST,
             "BAD_REQUEST",
             "the request has no query",
+        );
+    }
+    // Refused before it is parsed or charged; the schema's extension refuses it again for
+    // WebSocket subscriptions, which do not come through here.
+    if state.trusted_only && !state.documents.allows(&request.query) {
+        let error = crate::trusted::untrusted_error();
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            "UNTRUSTED_DOCUMENT",
+            &error.message,
         );
     }
     let cost = crate::limits::cost_of(&mut request);
@@ -274,6 +300,42 @@ async fn graphql(State(state): State<AppState>, request: axum::extract::Request)
     )
         .into_response()
 }
+
+/// The document a request names by id instead of sending it: `documentId` (`sha256:<hex>`,
+/// GraphQL's trusted-documents convention) or Apollo's `extensions.persistedQuery.sha256Hash`.
+/// `Ok(None)` when it names none; `Err` when it names one the manifest does not hold.
+fn document_by_id(
+    bytes: &[u8],
+    request: &async_graphql::Request,
+    documents: &crate::trusted::TrustedDocuments,
+) -> Result<Option<String>, UnknownDocument> {
+    #[derive(serde::Deserialize)]
+    struct DocumentId {
+        #[serde(rename = "documentId")]
+        document_id: Option<String>,
+    }
+    let by_field = serde_json::from_slice::<DocumentId>(bytes)
+        .ok()
+        .and_then(|named| named.document_id);
+    let by_apollo = || match request.extensions.get("persistedQuery") {
+        Some(async_graphql::Value::Object(persisted)) => match persisted.get("sha256Hash") {
+            Some(async_graphql::Value::String(hash)) => Some(hash.clone()),
+            _ => None,
+        },
+        _ => None,
+    };
+    let Some(id) = by_field.or_else(by_apollo) else {
+        return Ok(None);
+    };
+    documents
+        .document(&id)
+        .map(|document| Some(document.to_owned()))
+        .ok_or(UnknownDocument)
+}
+
+/// A request named a document by an id the manifest does not hold.
+#[derive(Debug)]
+struct UnknownDocument;
 
 /// The media type of a GraphQL response, as the client's `Accept` asks (GraphQL over HTTP):
 /// `application/graphql-response+json` when it is accepted (request errors are then 4xx),

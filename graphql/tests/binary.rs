@@ -126,6 +126,48 @@ fn production_without_a_secret_refuses_to_start() {
 }
 
 #[test]
+fn a_bad_trusted_documents_manifest_refuses_to_start_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", dir.path().join("t.db").display());
+    let wrong = dir.path().join("wrong.json");
+    let zeros = "0".repeat(64);
+    std::fs::write(
+        &wrong,
+        format!("{{\"{zeros}\": \"{{ terms {{ version }} }}\"}}"),
+    )
+    .unwrap();
+    let cases = [
+        (wrong.display().to_string(), "SHA-256 is"),
+        (
+            dir.path().join("missing.json").display().to_string(),
+            "reading the trusted documents",
+        ),
+    ];
+    for (manifest, why) in cases {
+        let output = Command::new(BINARY)
+            .args(["serve", "--bind", "127.0.0.1:0", "--database", &database])
+            .args(["--trusted-documents", &manifest])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{manifest}");
+        assert!(stderr.contains(why), "{manifest}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+#[test]
+fn documents_prints_the_manifest_file() {
+    let output = Command::new(BINARY).arg("documents").output().unwrap();
+    assert!(output.status.success());
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../trusted-documents.json");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        std::fs::read_to_string(file).unwrap()
+    );
+}
+
+#[test]
 fn demo_tokens_are_json_with_every_seed_case() {
     let output = Command::new(BINARY)
         .args(["demo", "tokens", "--json"])

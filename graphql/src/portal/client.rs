@@ -61,6 +61,17 @@ impl Client {
         document: &str,
         variables: serde_json::Value,
     ) -> Result<T, ClientError> {
+        // The pages run only the documents of the built-in manifest, so it is always complete.
+        if !crate::trusted::is_builtin(document) {
+            tracing::error!(
+                document,
+                "a page ran a document missing from portal::documents"
+            );
+            return Err(ClientError::Api {
+                code: "UNTRUSTED_DOCUMENT".to_owned(),
+                message: "a document missing from the trusted-documents manifest".to_owned(),
+            });
+        }
         let request = Request::new(document)
             .variables(Variables::from_json(variables))
             .data(self.identity.clone())

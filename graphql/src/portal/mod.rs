@@ -995,6 +995,16 @@ async fn sign_out(
     (jar.add(session::session_removal()), Redirect::to(target)).into_response()
 }
 
+/// Every GraphQL document the portal and the staff pages run: what the trusted-documents
+/// manifest holds (`crate::trusted`). The in-process client refuses any other, so a page that
+/// runs a document not listed here fails its tests.
+pub fn documents() -> impl Iterator<Item = &'static str> {
+    operations::DOCUMENTS
+        .iter()
+        .copied()
+        .chain(staff::documents())
+}
+
 // Assets: no build step, compiled into the binary.
 
 async fn stylesheet() -> Response {

@@ -434,3 +434,20 @@ pub struct CaseStatusEvent {
     pub case_number: String,
     pub status: String,
 }
+
+/// Every GraphQL document this module runs, for the trusted-documents manifest.
+pub const DOCUMENTS: &[&str] = &[
+    VIEWER,
+    CATALOGUE,
+    CHECKOUT,
+    ARTICLE_COUNT,
+    CART_ADD,
+    CART_UPDATE,
+    CART_REMOVE,
+    DETAILS_UPDATE,
+    SUBMIT,
+    CASES,
+    CASE,
+    CASE_CANCEL,
+    CASE_STATUS_CHANGED,
+];

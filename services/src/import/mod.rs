@@ -18,7 +18,7 @@ use std::collections::{HashMap, HashSet};
 
 use tillval_engine::model::{AddOnOption, OptionId, PropertyId};
 
-pub use parse::{ImportFormat, MAX_RECORDS};
+pub use parse::{ImportFormat, MAX_RECORDS, parse};
 
 use crate::imported::{Fact, FactKind, ImportItem, ImportOutcome, ImportProblem, ProblemCode};
 use crate::service::{ServiceError, Services};

@@ -29,7 +29,7 @@ pub enum ImportFormat {
 }
 
 /// The batch's records, checked, and every problem found.
-pub(crate) fn parse(
+pub fn parse(
     text: &str,
     format: ImportFormat,
     now: DateTime<Utc>,

@@ -154,3 +154,6 @@ pub(in crate::portal) async fn case_move(
     ))
     .into_response()
 }
+
+/// Every GraphQL document this module runs, for the trusted-documents manifest.
+pub(super) const DOCUMENTS: &[&str] = &[QUEUE, TRANSITION];

@@ -490,3 +490,6 @@ pub(in crate::portal) async fn catalogue_post(
     ))
     .into_response()
 }
+
+/// Every GraphQL document this module runs, for the trusted-documents manifest.
+pub(super) const DOCUMENTS: &[&str] = &[PROPERTIES, CATALOGUE, UPSERT];

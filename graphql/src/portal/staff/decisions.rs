@@ -302,3 +302,6 @@ fn percent_decoded(value: &str) -> String {
         .decode_utf8_lossy()
         .into_owned()
 }
+
+/// Every GraphQL document this module runs, for the trusted-documents manifest.
+pub(super) const DOCUMENTS: &[&str] = &[HOUSEHOLD];

@@ -371,3 +371,6 @@ pub(in crate::portal) async fn payment_post(
         Err(page) => page,
     }
 }
+
+/// Every GraphQL document this module runs, for the trusted-documents manifest.
+pub(super) const DOCUMENTS: &[&str] = &[ACCOUNT, DEBT_SET, PAYMENT];

@@ -236,6 +236,21 @@ fn kronor_text(ore: i64) -> String {
     }
 }
 
+/// Every GraphQL document the staff pages run, for the trusted-documents manifest.
+pub(super) fn documents() -> impl Iterator<Item = &'static str> {
+    [
+        &[HOUSEHOLDS][..],
+        cases::DOCUMENTS,
+        catalogue::DOCUMENTS,
+        decisions::DOCUMENTS,
+        ledger::DOCUMENTS,
+        rules::DOCUMENTS,
+    ]
+    .into_iter()
+    .flatten()
+    .copied()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

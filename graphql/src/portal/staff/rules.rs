@@ -544,3 +544,6 @@ pub(in crate::portal) async fn diff_page(
     };
     page(&frame(l, Some(&token)), content).into_response()
 }
+
+/// Every GraphQL document this module runs, for the trusted-documents manifest.
+pub(super) const DOCUMENTS: &[&str] = &[FILES, VERSIONS, VALIDATE, IMPACT, PUBLISH, DIFF, ROLLBACK];
