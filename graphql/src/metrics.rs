@@ -44,6 +44,13 @@ pub struct OperationLabels {
     pub kind: OperationKind,
 }
 
+/// A rule-set function, and the set (`name version`) whose function it is.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RuleLabels {
+    pub function: String,
+    pub rule_set: String,
+}
+
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ErrorLabels {
     pub operation: String,
@@ -69,6 +76,10 @@ pub struct Metrics {
     outbox_pending: Gauge,
     outbox_oldest_age: Gauge,
     outbox_dead: Gauge,
+    rule_calls: Family<RuleLabels, Counter>,
+    rule_errors: Family<RuleLabels, Counter>,
+    rule_budget_hits: Family<RuleLabels, Counter>,
+    rule_seconds: Family<RuleLabels, Counter<f64, std::sync::atomic::AtomicU64>>,
     names: Mutex<HashSet<String>>,
 }
 
@@ -106,6 +117,31 @@ impl Metrics {
             "graphql_operation_seconds",
             "Time to answer a GraphQL operation",
             latency.clone(),
+        );
+        let rule_calls = Family::<RuleLabels, Counter>::default();
+        let rule_errors = Family::<RuleLabels, Counter>::default();
+        let rule_budget_hits = Family::<RuleLabels, Counter>::default();
+        let rule_seconds =
+            Family::<RuleLabels, Counter<f64, std::sync::atomic::AtomicU64>>::default();
+        registry.register(
+            "rule_calls",
+            "Rule-set function calls, by function and rule set (name version)",
+            rule_calls.clone(),
+        );
+        registry.register(
+            "rule_errors",
+            "Rule-set function calls that failed",
+            rule_errors.clone(),
+        );
+        registry.register(
+            "rule_budget_hits",
+            "Rule-set function calls a sandbox bound stopped",
+            rule_budget_hits.clone(),
+        );
+        registry.register(
+            "rule_seconds",
+            "Time spent in rule-set functions",
+            rule_seconds.clone(),
         );
         let gauge = |registry: &mut Registry, name: &str, help: &str| {
             let gauge = Gauge::default();
@@ -157,6 +193,10 @@ impl Metrics {
             operations,
             errors,
             latency,
+            rule_calls,
+            rule_errors,
+            rule_budget_hits,
+            rule_seconds,
             names: Mutex::new(HashSet::new()),
         }
     }
@@ -218,6 +258,32 @@ impl Metrics {
         }
     }
 
+    /// The rule set's own counts (kept by the engine since the set was compiled) brought up to
+    /// date in the counters: each grows by what the set counted since the last scrape.
+    fn read_rule_stats(&self, rules: &tillval_engine::rules::RuleSet) {
+        let rule_set = format!("{} {}", rules.name(), rules.version());
+        for stats in rules.stats().read() {
+            let labels = RuleLabels {
+                function: stats.function.to_owned(),
+                rule_set: rule_set.clone(),
+            };
+            let bring_up = |counter: &Counter, now: u64| {
+                counter.inc_by(now.saturating_sub(counter.get()));
+            };
+            bring_up(&self.rule_calls.get_or_create(&labels), stats.calls);
+            bring_up(&self.rule_errors.get_or_create(&labels), stats.errors);
+            bring_up(
+                &self.rule_budget_hits.get_or_create(&labels),
+                stats.budget_hits,
+            );
+            let seconds = self.rule_seconds.get_or_create(&labels);
+            let grown = stats.seconds - seconds.get();
+            if grown > 0.0 {
+                seconds.inc_by(grown);
+            }
+        }
+    }
+
     /// The text a scrape gets: the gauges read now, then everything encoded.
     pub async fn render(&self, services: &Services<AppStore>) -> Result<String, std::fmt::Error> {
         let stats = services.catalogues().stats();
@@ -245,6 +311,7 @@ impl Metrics {
             }
             Err(error) => tracing::warn!(%error, "metrics: the outbox's depth was not read"),
         }
+        self.read_rule_stats(&services.rules());
         let mut text = String::new();
         prometheus_client::encoding::text::encode(&mut text, &self.registry)?;
         Ok(text)

@@ -111,6 +111,40 @@ async fn operations_errors_latency_and_gauges_are_counted() {
     }
     assert!(sample(&text, "tillval_db_pool_connections ").unwrap() >= 1.0);
 
+    // Rule evaluation, per function and rule-set version: a catalogue runs the gate and the
+    // keys' rules; the counts grow with each one.
+    let catalogue = r#"query($o: ID!) { catalogue(rentalObjectId: $o) { gate { open } } }"#;
+    let object = json!({ "o": common::object_id("lgh-1002") });
+    server.data(Some(&anna), catalogue, object.clone()).await;
+    let (_, text) = scrape(&server, None).await;
+    let calls = |text: &str, function: &str| {
+        text.lines()
+            .find(|l| {
+                l.starts_with(&format!(
+                    "tillval_rule_calls_total{{function=\"{function}\""
+                ))
+            })
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse::<f64>().ok())
+    };
+    let gate = calls(&text, "order_blocks").unwrap_or_else(|| panic!("{text}"));
+    assert!(gate >= 1.0, "{text}");
+    assert!(
+        text.contains("rule_set=\"tillval default "),
+        "labelled with the set: {text}"
+    );
+    assert!(
+        text.contains("tillval_rule_seconds_total{function=\"order_blocks\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("# TYPE tillval_rule_budget_hits counter"),
+        "{text}"
+    );
+    server.data(Some(&anna), catalogue, object).await;
+    let (_, text) = scrape(&server, None).await;
+    assert!(calls(&text, "order_blocks").unwrap() > gate, "{text}");
+
     // Made-up names: at most 200 kept as labels, the rest counted as `other`.
     for n in 0..230 {
         server

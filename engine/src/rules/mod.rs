@@ -11,6 +11,7 @@ mod messages;
 mod reason;
 mod sandbox;
 mod source;
+mod stats;
 pub mod testcases;
 mod values;
 
@@ -26,6 +27,7 @@ pub use messages::Messages;
 pub use reason::{Reason, ReasonCode, ReasonParam, engine_codes};
 pub use sandbox::{Budget, SandboxLimits};
 pub use source::{MANIFEST_FILE, RuleSetSource, ScriptSource};
+pub use stats::{FunctionStats, RuleStats};
 pub use values::CartSummary;
 
 pub(crate) use values::{TenantValue, option_value, tenant_value};
@@ -67,6 +69,7 @@ pub struct RuleSet {
     positions: BTreeMap<&'static str, (usize, usize)>,
     messages: Messages,
     limits: SandboxLimits,
+    stats: RuleStats,
 }
 
 impl std::fmt::Debug for RuleSet {
@@ -232,7 +235,43 @@ impl RuleSet {
             positions,
             messages,
             limits,
+            stats: RuleStats::default(),
         })
+    }
+
+    /// How this set's functions were called since it was compiled.
+    pub fn stats(&self) -> &RuleStats {
+        &self.stats
+    }
+
+    /// Calls one of the set's functions under `budget`, counted in its stats.
+    fn call(
+        &self,
+        budget: &mut Budget,
+        function: &'static str,
+        args: impl rhai::FuncArgs,
+    ) -> Result<Dynamic, RuleError> {
+        let started = std::time::Instant::now();
+        let result = sandbox::call(&self.engine, &self.ast, budget, function, args);
+        self.stats
+            .record(function, started.elapsed(), result.as_ref().map(|_| ()));
+        result
+    }
+
+    /// A batch function's call, counted like [`RuleSet::call`].
+    fn call_collecting(
+        &self,
+        budget: &mut Budget,
+        function: &'static str,
+        expected: usize,
+        args: impl rhai::FuncArgs,
+    ) -> Result<Vec<Dynamic>, RuleError> {
+        let started = std::time::Instant::now();
+        let result =
+            sandbox::call_collecting(&self.engine, &self.ast, budget, function, expected, args);
+        self.stats
+            .record(function, started.elapsed(), result.as_ref().map(|_| ()));
+        result
     }
 
     pub fn name(&self) -> &str {
@@ -278,13 +317,7 @@ impl RuleSet {
     /// `lock_keys(option)`: the keys an option occupies.
     pub fn lock_keys(&self, option: &AddOnOption) -> Result<Vec<LockKey>, RuleError> {
         let value = option_value(option, &[]);
-        let answer = sandbox::call(
-            &self.engine,
-            &self.ast,
-            &mut self.budget(),
-            "lock_keys",
-            (value,),
-        )?;
+        let answer = self.call(&mut self.budget(), "lock_keys", (value,))?;
         values::lock_keys_from(answer)
     }
 
@@ -294,13 +327,7 @@ impl RuleSet {
         tenant: &TenantValue,
         budget: &mut Budget,
     ) -> Result<Vec<Reason>, RuleError> {
-        let answer = sandbox::call(
-            &self.engine,
-            &self.ast,
-            budget,
-            "order_blocks",
-            (tenant.clone(),),
-        )?;
+        let answer = self.call(budget, "order_blocks", (tenant.clone(),))?;
         values::reasons_from("order_blocks", answer)
     }
 
@@ -312,13 +339,7 @@ impl RuleSet {
         budget: &mut Budget,
     ) -> Result<Vec<Reason>, RuleError> {
         let key = Dynamic::from(rhai::ImmutableString::from(key.as_str()));
-        let answer = sandbox::call(
-            &self.engine,
-            &self.ast,
-            budget,
-            "key_blocks",
-            (tenant.clone(), key),
-        )?;
+        let answer = self.call(budget, "key_blocks", (tenant.clone(), key))?;
         values::reasons_from("key_blocks", answer)
     }
 
@@ -363,15 +384,14 @@ impl RuleSet {
         budget: &mut Budget,
     ) -> Option<Vec<Result<Vec<Reason>, RuleError>>> {
         let expected = items.len();
-        let answers = sandbox::call_collecting(
-            &self.engine,
-            &self.ast,
-            budget,
-            batch,
-            expected,
-            (tenant.clone(), Dynamic::from_array(items)),
-        )
-        .ok()?;
+        let answers = self
+            .call_collecting(
+                budget,
+                batch,
+                expected,
+                (tenant.clone(), Dynamic::from_array(items)),
+            )
+            .ok()?;
         (answers.len() == expected).then(|| {
             answers
                 .into_iter()
@@ -390,13 +410,7 @@ impl RuleSet {
         if !self.defines_option_blocks {
             return None;
         }
-        let answer = sandbox::call(
-            &self.engine,
-            &self.ast,
-            budget,
-            "option_blocks",
-            (tenant.clone(), option.clone()),
-        );
+        let answer = self.call(budget, "option_blocks", (tenant.clone(), option.clone()));
         Some(answer.and_then(|a| values::reasons_from("option_blocks", a)))
     }
 }
