@@ -2,12 +2,17 @@
 //! (SQLite file, demo data), N connections sending the query back to back. Bounded: it stops at
 //! the time limit or the request limit, whichever comes first.
 //!
+//! It loads the same server built two ways, in turn (off, on, off, on): with metrics and fair
+//! limits off, and with both on (limits at a rate this load never reaches, so what is measured
+//! is their cost, not their throttling). The overhead is the difference of the means.
+//!
 //! cargo bench -p tillval-benches --bench http_catalogue [-- SECONDS CONNECTIONS]
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tillval_graphql::auth::{Auth, Role};
+use tillval_graphql::limits::LimitsConfig;
 use tillval_graphql::{App, AppConfig};
 
 type AnyError = Box<dyn std::error::Error + Send + Sync>;
@@ -16,7 +21,14 @@ const MAX_REQUESTS: usize = 2_000_000;
 const QUERY: &str = r#"{ catalogue(rentalObjectId: "gid://tillval/RentalObject/lgh-1002") { gate { open }
   categories { name options { id name monthlyPrice { amount formatted } availability { status reasons { code message } } } } } }"#;
 
-async fn run(seconds: u64, connections: usize) -> Result<(), AnyError> {
+/// One load's figures.
+struct Figures {
+    per_second: f64,
+    p50: f64,
+    p99: f64,
+}
+
+async fn run(seconds: u64, connections: usize, instrumented: bool) -> Result<Figures, AnyError> {
     let dir = tempfile::tempdir()?;
     let auth = Arc::new(Auth::new(b"a-load-test-secret-that-is-long-enough")?);
     let token = auth.issue("anna-svensson", Role::Tenant, 3600)?;
@@ -26,6 +38,13 @@ async fn run(seconds: u64, connections: usize) -> Result<(), AnyError> {
     );
     config.demo = true;
     config.production = true;
+    config.metrics = instrumented;
+    config.limits = instrumented.then(|| LimitsConfig {
+        subject_per_second: 10_000_000,
+        subject_burst: 100_000_000,
+        address_per_second: 10_000_000,
+        address_burst: 100_000_000,
+    });
     let app = App::build(config).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/graphql", listener.local_addr()?);
@@ -100,18 +119,23 @@ async fn run(seconds: u64, connections: usize) -> Result<(), AnyError> {
             .unwrap_or(0) as f64
             / 1000.0
     };
+    let label = if instrumented {
+        "metrics and limits on "
+    } else {
+        "metrics and limits off"
+    };
     println!(
-        "http_catalogue: {connections} connections, {elapsed:.1} s, loopback, server and client on this machine"
-    );
-    println!(
-        "  {} requests ({failures} failed): {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        "  {label}: {} requests ({failures} failed) in {elapsed:.1} s: {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms",
         latencies.len(),
         latencies.len() as f64 / elapsed,
         percentile(0.50),
         percentile(0.99),
-        percentile(1.0)
     );
-    Ok(())
+    Ok(Figures {
+        per_second: latencies.len() as f64 / elapsed,
+        p50: percentile(0.50),
+        p99: percentile(0.99),
+    })
 }
 
 fn main() -> Result<(), AnyError> {
@@ -125,5 +149,31 @@ fn main() -> Result<(), AnyError> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    runtime.block_on(run(seconds, connections))
+    println!(
+        "http_catalogue: {connections} connections, {seconds} s per load, loopback, server and client on this machine"
+    );
+    let mut off = Vec::new();
+    let mut on = Vec::new();
+    for round in 0..4 {
+        let instrumented = round % 2 == 1;
+        let figures = runtime.block_on(run(seconds, connections, instrumented))?;
+        if instrumented {
+            on.push(figures)
+        } else {
+            off.push(figures)
+        }
+    }
+    let mean = |runs: &[Figures], of: fn(&Figures) -> f64| {
+        runs.iter().map(of).sum::<f64>() / runs.len() as f64
+    };
+    let (off_rate, on_rate) = (mean(&off, |f| f.per_second), mean(&on, |f| f.per_second));
+    println!(
+        "  mean: off {off_rate:.0} requests/s (p50 {:.2} ms, p99 {:.2} ms), on {on_rate:.0} requests/s (p50 {:.2} ms, p99 {:.2} ms): metrics and limits cost {:.1} % of throughput",
+        mean(&off, |f| f.p50),
+        mean(&off, |f| f.p99),
+        mean(&on, |f| f.p50),
+        mean(&on, |f| f.p99),
+        (1.0 - on_rate / off_rate) * 100.0
+    );
+    Ok(())
 }

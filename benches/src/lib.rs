@@ -8,6 +8,7 @@
 )]
 
 pub mod import_file;
+pub mod server_process;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

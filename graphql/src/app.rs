@@ -47,6 +47,9 @@ pub struct AppConfig {
     /// Trusted documents only: `None` runs any document (documents of the built-in manifest
     /// may still be sent by id); `Some` refuses every document not in it (`crate::trusted`).
     pub trusted_documents: Option<crate::trusted::TrustedDocuments>,
+    /// Count and time each request for `/metrics` (on by default; off only to measure what
+    /// counting costs).
+    pub metrics: bool,
 }
 
 impl AppConfig {
@@ -68,6 +71,7 @@ impl AppConfig {
             metrics_token: None,
             limits: None,
             trusted_documents: None,
+            metrics: true,
         }
     }
 }
@@ -177,7 +181,7 @@ impl App {
             schema: crate::schema::build_schema_measured(
                 services.clone(),
                 config.production,
-                metrics.clone(),
+                config.metrics.then(|| metrics.clone()),
                 trusted_only.then(|| documents.clone()),
             ),
             documents,

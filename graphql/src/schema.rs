@@ -46,28 +46,33 @@ pub struct Mutation(
 
 /// The schema over `services`. Production turns off introspection and field suggestions.
 pub fn build_schema(services: Services<AppStore>, production: bool) -> TillvalSchema {
-    build_schema_measured(services, production, Default::default(), None)
+    build_schema_measured(services, production, Some(Default::default()), None)
 }
 
-/// The schema over `services`, its operations counted and timed in `metrics`.
+/// The schema over `services`: its operations counted and timed in `metrics` (when given),
+/// and only `trusted_only`'s documents run (when given).
 pub fn build_schema_measured(
     services: Services<AppStore>,
     production: bool,
-    metrics: std::sync::Arc<crate::metrics::Metrics>,
+    metrics: Option<std::sync::Arc<crate::metrics::Metrics>>,
     trusted_only: Option<std::sync::Arc<crate::trusted::TrustedDocuments>>,
 ) -> TillvalSchema {
-    let mut builder = Schema::build(Query::default(), Mutation::default(), Subscription)
-        .data(services)
-        .extension(crate::metrics::MetricsExtension(metrics))
+    let mut builder =
+        Schema::build(Query::default(), Mutation::default(), Subscription).data(services);
+    // The first extension wraps the others: metrics time the whole request, the refusals too.
+    if let Some(metrics) = metrics {
+        builder = builder.extension(crate::metrics::MetricsExtension(metrics));
+    }
+    if let Some(documents) = trusted_only {
+        builder = builder.extension(crate::trusted::TrustedOnly(documents));
+    }
+    builder = builder
         .extension(crate::query_shape::QueryShape)
         .limit_depth(16)
         .limit_complexity(2_000)
         .limit_recursive_depth(32);
     if production {
         builder = builder.disable_introspection().disable_suggestions();
-    }
-    if let Some(documents) = trusted_only {
-        builder = builder.extension(crate::trusted::TrustedOnly(documents));
     }
     builder.finish()
 }

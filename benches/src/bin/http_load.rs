@@ -10,21 +10,17 @@
 //! `cargo build --release -p tillval-graphql` if it is not there).
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use tillval_benches::server_process::ServerProcess;
+
 use async_graphql::{EmptySubscription, ID, Object, Schema, SimpleObject};
 use serde::Deserialize;
-use tillval_engine::rules::RuleSet;
 use tillval_graphql::auth::{Auth, Role};
-use tillval_services::demo::{demo, load_demo};
-use tillval_services::service::{Services, SystemClock};
-use tillval_services::store::PoolSettings;
-use tillval_store::SqlStore;
 
 type AnyError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -186,75 +182,6 @@ async fn serve_bare(data: &Path) -> Result<(), AnyError> {
 // The tool.
 
 /// A server process, killed when dropped.
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Server {
-    fn start(mut command: Command) -> Result<Server, AnyError> {
-        let mut child = command
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()?;
-        let stdout = child.stdout.take().ok_or("no stdout")?;
-        let mut lines = BufReader::new(stdout).lines();
-        let first = lines.next().ok_or("the server printed nothing")??;
-        let url = first
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .ok_or_else(|| format!("no address in {first:?}"))?
-            .to_owned();
-        std::thread::spawn(move || for _ in lines {});
-        Ok(Server { child, url })
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn tillval_binary() -> Result<PathBuf, AnyError> {
-    if let Ok(path) = std::env::var("TILLVAL_BIN") {
-        return Ok(PathBuf::from(path));
-    }
-    let beside = std::env::current_exe()?
-        .parent()
-        .ok_or("no directory")?
-        .join("tillval");
-    if !beside.exists() {
-        eprintln!("building the tillval binary (cargo build --release -p tillval-graphql)");
-        let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .args([
-                "build",
-                "--release",
-                "-p",
-                "tillval-graphql",
-                "--bin",
-                "tillval",
-            ])
-            .status()?;
-        if !status.success() {
-            return Err("building tillval failed".into());
-        }
-    }
-    Ok(beside)
-}
-
-/// The demo landlord plus one apartment and tenant per connection (for `cartLinesAdd`, so that
-/// connections do not share a cart), in the SQLite file the server will open.
-async fn prepare_database(path: &Path, connections: usize) -> Result<(), AnyError> {
-    let store = SqlStore::sqlite(path.to_str().ok_or("path")?, PoolSettings::default()).await?;
-    let services = Services::new(store, RuleSet::shipped()?, Arc::new(SystemClock));
-    load_demo(&services, &demo(chrono::Utc::now().date_naive())?).await?;
-    tillval_benches::demo_apartments(&services, "load", connections, None).await?;
-    services.store().close().await;
-    Ok(())
-}
-
 #[derive(Debug, Clone, Copy)]
 enum Scenario {
     Catalogue,
@@ -369,16 +296,16 @@ async fn run(args: &[String]) -> Result<(), AnyError> {
     let connections = argument(args, "--connections").unwrap_or(64).clamp(1, 512) as usize;
     let dir = tempfile::tempdir()?;
     let database = dir.path().join("load.db");
-    prepare_database(&database, connections).await?;
+    tillval_benches::server_process::prepare_database(&database, connections).await?;
 
-    let mut command = Command::new(tillval_binary()?);
+    let mut command = Command::new(tillval_benches::server_process::tillval_binary()?);
     command
         .args(["serve", "--demo", "--production", "--bind", "127.0.0.1:0"])
         .arg("--database")
         .arg(format!("sqlite://{}", database.display()))
         .env("TILLVAL_JWT_SECRET", SECRET)
         .env("RUST_LOG", "warn");
-    let tillval = Server::start(command)?;
+    let tillval = ServerProcess::start(command)?;
     let auth = Auth::new(SECRET.as_bytes())?;
 
     // The bare server answers with exactly what tillval answers.
@@ -401,7 +328,7 @@ async fn run(args: &[String]) -> Result<(), AnyError> {
         });
     let mut command = Command::new(std::env::current_exe()?);
     command.arg("serve-bare").arg(&data);
-    let bare = Server::start(command)?;
+    let bare = ServerProcess::start(command)?;
 
     println!(
         "http_load: {connections} connections, {seconds} s each, loopback; catalogue answer: {objects} options"
