@@ -39,7 +39,7 @@ async fn run(seconds: u64, connections: usize, instrumented: bool) -> Result<Fig
     config.demo = true;
     config.production = true;
     config.metrics = instrumented;
-    config.limits = instrumented.then(|| LimitsConfig {
+    config.limits = instrumented.then_some(LimitsConfig {
         subject_per_second: 10_000_000,
         subject_burst: 100_000_000,
         address_per_second: 10_000_000,

@@ -80,6 +80,9 @@ pub struct Metrics {
     rule_errors: Family<RuleLabels, Counter>,
     rule_budget_hits: Family<RuleLabels, Counter>,
     rule_seconds: Family<RuleLabels, Counter<f64, std::sync::atomic::AtomicU64>>,
+    notify_received: Counter,
+    notify_lag_seconds: Counter<f64, std::sync::atomic::AtomicU64>,
+    notify_last_lag_seconds: Gauge<f64, std::sync::atomic::AtomicU64>,
     names: Mutex<HashSet<String>>,
 }
 
@@ -143,6 +146,24 @@ impl Metrics {
             "Time spent in rule-set functions",
             rule_seconds.clone(),
         );
+        let notify_received = Counter::default();
+        let notify_lag_seconds = Counter::<f64, std::sync::atomic::AtomicU64>::default();
+        let notify_last_lag_seconds = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
+        registry.register(
+            "notify_received",
+            "Other nodes' change notifications heard (PostgreSQL)",
+            notify_received.clone(),
+        );
+        registry.register(
+            "notify_lag_seconds",
+            "Summed lag of those notifications, from the sender's write to their arrival here",
+            notify_lag_seconds.clone(),
+        );
+        registry.register(
+            "notify_last_lag_seconds",
+            "The lag of the last notification heard",
+            notify_last_lag_seconds.clone(),
+        );
         let gauge = |registry: &mut Registry, name: &str, help: &str| {
             let gauge = Gauge::default();
             registry.register(name, help, gauge.clone());
@@ -197,6 +218,9 @@ impl Metrics {
             rule_errors,
             rule_budget_hits,
             rule_seconds,
+            notify_received,
+            notify_lag_seconds,
+            notify_last_lag_seconds,
             names: Mutex::new(HashSet::new()),
         }
     }
@@ -312,6 +336,15 @@ impl Metrics {
             Err(error) => tracing::warn!(%error, "metrics: the outbox's depth was not read"),
         }
         self.read_rule_stats(&services.rules());
+        if let Some(lag) = services.store().notify_lag() {
+            self.notify_received
+                .inc_by(lag.received.saturating_sub(self.notify_received.get()));
+            let grown = lag.total_seconds - self.notify_lag_seconds.get();
+            if grown > 0.0 {
+                self.notify_lag_seconds.inc_by(grown);
+            }
+            self.notify_last_lag_seconds.set(lag.last_seconds);
+        }
         let mut text = String::new();
         prometheus_client::encoding::text::encode(&mut text, &self.registry)?;
         Ok(text)

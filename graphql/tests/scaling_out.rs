@@ -332,6 +332,35 @@ async fn a_catalogue_and_a_rule_set_changed_on_one_node_reach_the_other_within_a
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     println!("node B ran the new rule set after {:?}", start.elapsed());
+
+    // B heard A's notifications, and says how late they came (issue 17's NOTIFY lag).
+    let metrics = b
+        .client
+        .get(format!("{}/metrics", b.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let sample = |name: &str| {
+        metrics
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse::<f64>().ok())
+    };
+    let heard = sample("tillval_notify_received_total ").unwrap_or_else(|| panic!("{metrics}"));
+    let lag = sample("tillval_notify_lag_seconds_total ").unwrap_or_else(|| panic!("{metrics}"));
+    assert!(heard >= 3.0, "B heard {heard} notifications: {metrics}");
+    assert!(
+        (0.0..heard * 1.0).contains(&lag),
+        "summed lag {lag} s over {heard}"
+    );
+    println!(
+        "node B heard {heard} notifications, {:.2} ms late on average",
+        lag / heard * 1000.0
+    );
     drop((a, b));
     db.drop_database().await.unwrap();
 }

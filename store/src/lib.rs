@@ -58,6 +58,7 @@ use tillval_services::store::{
 
 pub use backup::{Backup, BackupError};
 use dialect::Dialect;
+pub use postgres::{NotifyLag, NotifyLagStats};
 
 /// The connection pool's use, for metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,6 +129,15 @@ impl SqlStore {
             SqlStore::Postgres(store) => (store.0.pool.size(), store.0.pool.num_idle()),
         };
         PoolUsage { size, idle }
+    }
+
+    /// Other nodes' notifications heard and how late (PostgreSQL); `None` on SQLite, which
+    /// has no other nodes.
+    pub fn notify_lag(&self) -> Option<NotifyLagStats> {
+        match self {
+            SqlStore::Sqlite(_) => None,
+            SqlStore::Postgres(store) => Some(store.0.dialect.lag.read()),
+        }
     }
 
     /// Closes every connection; waits for them to finish.

@@ -9,6 +9,7 @@
 //! listener turns it into a [`StoreChange`].
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -33,6 +34,49 @@ pub(crate) struct PostgresDialect {
     /// already acted on it).
     node: Arc<str>,
     changes: broadcast::Sender<StoreChange>,
+    /// How late other nodes' notifications arrive here.
+    pub(crate) lag: Arc<NotifyLag>,
+}
+
+/// Other nodes' notifications heard, and how late: from the sender's clock when it wrote the
+/// change to this node's clock when the notification arrived (nodes keep time with NTP; the
+/// transaction's commit is inside the figure).
+#[derive(Debug, Default)]
+pub struct NotifyLag {
+    received: AtomicU64,
+    total_micros: AtomicU64,
+    last_micros: AtomicU64,
+}
+
+/// [`NotifyLag`] as read.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NotifyLagStats {
+    pub received: u64,
+    pub total_seconds: f64,
+    pub last_seconds: f64,
+}
+
+impl NotifyLag {
+    fn record(&self, sent_at: DateTime<Utc>) {
+        // A sender whose clock runs ahead shows as no lag, not as a negative one.
+        let micros = (Utc::now() - sent_at)
+            .num_microseconds()
+            .unwrap_or(0)
+            .max(0);
+        let micros = u64::try_from(micros).unwrap_or(0);
+        self.received.fetch_add(1, Ordering::Relaxed);
+        self.total_micros.fetch_add(micros, Ordering::Relaxed);
+        self.last_micros.store(micros, Ordering::Relaxed);
+    }
+
+    pub fn read(&self) -> NotifyLagStats {
+        let seconds = |micros: u64| Duration::from_micros(micros).as_secs_f64();
+        NotifyLagStats {
+            received: self.received.load(Ordering::Relaxed),
+            total_seconds: seconds(self.total_micros.load(Ordering::Relaxed)),
+            last_seconds: seconds(self.last_micros.load(Ordering::Relaxed)),
+        }
+    }
 }
 
 impl Dialect for PostgresDialect {
@@ -59,6 +103,7 @@ impl Dialect for PostgresDialect {
         };
         let payload = serde_json::to_string(&Notice {
             node: self.node.to_string(),
+            sent_at: Some(Utc::now()),
             change,
         })
         .map_err(|e| SqlError::corrupt(e.to_string()))?;
@@ -93,19 +138,31 @@ pub(crate) async fn connect(url: &str, settings: PoolSettings) -> Result<Postgre
     sqlx::migrate!("./migrations/postgres").run(&pool).await?;
     let node: Arc<str> = uuid::Uuid::new_v4().to_string().into();
     let (changes, _) = broadcast::channel(1024);
+    let lag = Arc::new(NotifyLag::default());
     match tokio::runtime::Handle::try_current() {
         Ok(runtime) => {
-            runtime.spawn(listen(pool.clone(), node.clone(), changes.clone()));
+            runtime.spawn(listen(
+                pool.clone(),
+                node.clone(),
+                changes.clone(),
+                lag.clone(),
+            ));
         }
         Err(_) => tracing::warn!("no tokio runtime: other nodes' changes will not be heard"),
     }
-    Ok(PostgresStore::new(pool, PostgresDialect { node, changes }))
+    Ok(PostgresStore::new(
+        pool,
+        PostgresDialect { node, changes, lag },
+    ))
 }
 
 /// A notification's payload.
 #[derive(Debug, Serialize, Deserialize)]
 struct Notice {
     node: String,
+    /// When the sender wrote the change (absent from nodes older than the lag metric).
+    #[serde(default)]
+    sent_at: Option<DateTime<Utc>>,
     #[serde(flatten)]
     change: NoticeChange,
 }
@@ -174,7 +231,12 @@ impl NoticeChange {
 /// Listens for other nodes' changes until the pool is closed. A lost connection is
 /// re-established with a growing pause, and every (re)connection is announced as
 /// `StoreChange::Missed`: what was sent while nobody listened is gone, so caches must go too.
-async fn listen(pool: PgPool, node: Arc<str>, changes: broadcast::Sender<StoreChange>) {
+async fn listen(
+    pool: PgPool,
+    node: Arc<str>,
+    changes: broadcast::Sender<StoreChange>,
+    lag: Arc<NotifyLag>,
+) {
     let mut pause = Duration::from_millis(100);
     let mut first = true;
     while !pool.is_closed() {
@@ -214,6 +276,9 @@ async fn listen(pool: PgPool, node: Arc<str>, changes: broadcast::Sender<StoreCh
                     };
                     if *notice.node == *node {
                         continue;
+                    }
+                    if let Some(sent_at) = notice.sent_at {
+                        lag.record(sent_at);
                     }
                     if let Some(change) = notice.change.into_change() {
                         // No receiver (no services yet) is not an error.
