@@ -208,3 +208,49 @@ async fn in_production_metrics_answer_only_to_their_token() {
         "{text}"
     );
 }
+
+/// Every metric the Grafana dashboard in docs/ queries is one this server exports.
+#[tokio::test]
+async fn the_dashboard_queries_only_metrics_that_exist() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../docs/grafana/tillval-dashboard.json");
+    let dashboard: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let server = start().await;
+    // Traffic that fills every family: an answer, an error, the rules run by a catalogue.
+    let anna = server.token("anna-svensson");
+    let catalogue = "query($o: ID!) { catalogue(rentalObjectId: $o) { gate { open } } }";
+    let object = json!({ "o": common::object_id("lgh-1002") });
+    server.data(Some(&anna), catalogue, object).await;
+    server
+        .gql(None, "{ viewer { tenant { name } } }", json!({}))
+        .await;
+    let (_, text) = scrape(&server, None).await;
+    let exported: std::collections::HashSet<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    let mut queried = 0;
+    for panel in dashboard["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().unwrap() {
+            let expr = target["expr"].as_str().unwrap();
+            for word in expr.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+                if !word.starts_with("tillval_") {
+                    continue;
+                }
+                queried += 1;
+                let family = ["_bucket", "_count", "_sum", "_total"]
+                    .iter()
+                    .find_map(|suffix| word.strip_suffix(suffix))
+                    .unwrap_or(word);
+                assert!(
+                    exported.contains(family),
+                    "the dashboard's {word} (panel {}) is not exported",
+                    panel["title"]
+                );
+            }
+        }
+    }
+    assert!(queried >= 14, "{queried} metric names in the dashboard");
+}
