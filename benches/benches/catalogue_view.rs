@@ -1,11 +1,13 @@
 //! The catalogue view for one apartment: the engine with the shipped rules (per distinct lock
-//! key), the same with a landlord's per-option rule (monthly cap), and the plain-Rust reference.
+//! key), the same with a landlord's per-option rule (monthly cap), the plain-Rust reference,
+//! and the native floor (`tillval_benches::floor`: the same rules hand-written for speed).
 //! The catalogue is prepared (lock keys computed) once, as the cache holds it.
 
 use std::hint::black_box;
 use std::sync::Arc;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use tillval_benches::floor::{self, FloorCatalogue};
 use tillval_benches::{cart, catalogue, facts, rules_dir};
 use tillval_engine::availability::catalogue_view;
 use tillval_engine::catalogue::PreparedCatalogue;
@@ -30,6 +32,13 @@ fn bench(c: &mut Criterion) {
             engine_view.categories, reference_view.categories,
             "engine and reference disagree at {size}"
         );
+        let floor_catalogue = FloorCatalogue::prepare(Arc::clone(&catalogue));
+        let floor_view = floor::catalogue_view(&floor_catalogue, &facts, &cart);
+        assert_eq!(
+            engine_view.categories, floor_view.categories,
+            "engine and floor disagree at {size}"
+        );
+        assert_eq!(engine_view.gate.reasons, floor_view.gate.reasons);
 
         group.throughput(Throughput::Elements(size as u64));
         group.bench_with_input(BenchmarkId::new("shipped_rules", size), &size, |b, _| {
@@ -37,6 +46,9 @@ fn bench(c: &mut Criterion) {
         });
         group.bench_with_input(BenchmarkId::new("reference", size), &size, |b, _| {
             b.iter(|| black_box(reference::catalogue_view(&catalogue, &facts, &cart)))
+        });
+        group.bench_with_input(BenchmarkId::new("floor", size), &size, |b, _| {
+            b.iter(|| black_box(floor::catalogue_view(&floor_catalogue, &facts, &cart)))
         });
         if size <= 1_000 {
             group.bench_with_input(

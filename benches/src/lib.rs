@@ -7,6 +7,7 @@
     clippy::indexing_slicing
 )]
 
+pub mod floor;
 pub mod import_file;
 pub mod server_process;
 
