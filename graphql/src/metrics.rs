@@ -73,6 +73,8 @@ pub struct Metrics {
     db_connections: Gauge,
     db_idle: Gauge,
     rule_pool_free: Gauge,
+    rule_pool_waiting: Gauge,
+    limited: Counter,
     outbox_pending: Gauge,
     outbox_oldest_age: Gauge,
     outbox_dead: Gauge,
@@ -195,6 +197,20 @@ impl Metrics {
                 "rule_pool_free",
                 "Rule-pool threads free to evaluate",
             ),
+            rule_pool_waiting: gauge(
+                &mut registry,
+                "rule_pool_waiting",
+                "Rule evaluations waiting for a rule-pool thread",
+            ),
+            limited: {
+                let limited = Counter::default();
+                registry.register(
+                    "limited_requests",
+                    "Requests answered 429 by the fair limits",
+                    limited.clone(),
+                );
+                limited
+            },
             outbox_pending: gauge(
                 &mut registry,
                 "outbox_pending",
@@ -223,6 +239,11 @@ impl Metrics {
             notify_last_lag_seconds,
             names: Mutex::new(HashSet::new()),
         }
+    }
+
+    /// Counts a request the fair limits answered 429.
+    pub fn limited(&self) {
+        self.limited.inc();
     }
 
     /// The label for a client's operation name.
@@ -321,6 +342,8 @@ impl Metrics {
             .set(i64::try_from(pool.idle).unwrap_or(i64::MAX));
         self.rule_pool_free
             .set(i64::try_from(services.rule_pool().free()).unwrap_or(i64::MAX));
+        self.rule_pool_waiting
+            .set(i64::try_from(services.rule_pool().waiting()).unwrap_or(i64::MAX));
         // The outbox is read from the database; a failure leaves the last values and is logged.
         match services.outbox_depth().await {
             Ok(depth) => {

@@ -244,6 +244,7 @@ async fn graphql(State(state): State<AppState>, request: axum::extract::Request)
         let address = peer.map(|peer| peer.ip());
         if let crate::limits::Verdict::Wait(wait) = limits.charge(subject.as_deref(), address, cost)
         {
+            state.metrics.limited();
             return too_many_requests(wait, cost);
         }
     }

@@ -79,6 +79,20 @@ async fn a_tenant_past_its_burst_waits_and_another_is_served() {
     let (status, _, value) = post(&server, Some(&bertil), VIEWER).await;
     assert_eq!(status, 200, "{value}");
     assert!(value.get("errors").is_none(), "{value}");
+
+    // The 429 is counted for the operator (it never reached the schema's own counts).
+    let metrics = reqwest::get(server.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let limited = metrics
+        .lines()
+        .find(|l| l.starts_with("tillval_limited_requests_total "))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse::<f64>().ok());
+    assert_eq!(limited, Some(1.0), "{metrics}");
 }
 
 #[tokio::test]

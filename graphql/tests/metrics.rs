@@ -100,6 +100,7 @@ async fn operations_errors_latency_and_gauges_are_counted() {
         "tillval_catalogue_cache_hits",
         "tillval_db_pool_connections",
         "tillval_rule_pool_free",
+        "tillval_rule_pool_waiting",
         "tillval_outbox_pending",
         "tillval_outbox_oldest_pending_seconds",
         "tillval_outbox_dead",

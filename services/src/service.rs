@@ -225,13 +225,29 @@ pub struct DecisionContext {
 #[derive(Debug, Clone)]
 pub struct RulePool {
     permits: Arc<tokio::sync::Semaphore>,
+    /// Evaluations waiting for a thread now.
+    waiting: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// Counts an evaluation out of the queue however its wait ends (a dropped request too).
+struct Waiting<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 impl RulePool {
     pub fn new(threads: usize) -> RulePool {
         RulePool {
             permits: Arc::new(tokio::sync::Semaphore::new(threads.max(1))),
+            waiting: Arc::default(),
         }
+    }
+    /// Evaluations waiting for a thread now: the pool's queue.
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(std::sync::atomic::Ordering::Relaxed)
     }
     /// Evaluations that could start now without waiting.
     pub fn free(&self) -> usize {
@@ -246,11 +262,13 @@ impl RulePool {
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, ServiceError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| ServiceError::Internal("the rule pool is closed".into()))?;
+        self.waiting
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let queued = Waiting(&self.waiting);
+        let permit = self.permits.acquire().await;
+        drop(queued);
+        let _permit =
+            permit.map_err(|_| ServiceError::Internal("the rule pool is closed".into()))?;
         tokio::task::spawn_blocking(work)
             .await
             .map_err(|e| ServiceError::Internal(format!("a rule evaluation failed: {e}")))
@@ -416,4 +434,35 @@ impl<S: Store> Services<S> {
 pub(crate) fn rules_unavailable(fault: &RuleError) -> ServiceError {
     tracing::error!(error = %fault, "rule evaluation outlived the wall-clock guard");
     ServiceError::RulesUnavailable(fault.clone())
+}
+
+#[cfg(test)]
+mod rule_pool_tests {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_queue_counts_evaluations_waiting_for_a_thread() {
+        let pool = RulePool::new(1);
+        let (release, hold) = std::sync::mpsc::channel::<()>();
+        let busy = tokio::spawn({
+            let pool = pool.clone();
+            async move { pool.run(move || hold.recv().is_ok()).await }
+        });
+        while pool.free() > 0 {
+            tokio::task::yield_now().await;
+        }
+        let queued = tokio::spawn({
+            let pool = pool.clone();
+            async move { pool.run(|| 7).await }
+        });
+        let started = std::time::Instant::now();
+        while pool.waiting() == 0 && started.elapsed() < Duration::from_secs(5) {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(pool.waiting(), 1, "one evaluation waits for the one thread");
+        assert!(release.send(()).is_ok());
+        assert!(matches!(busy.await, Ok(Ok(true))));
+        assert!(matches!(queued.await, Ok(Ok(7))));
+        assert_eq!(pool.waiting(), 0, "none waits once both ran");
+    }
 }
