@@ -1,6 +1,7 @@
 //! The catalogue view for one apartment: the engine with the shipped rules (per distinct lock
 //! key), the same with a landlord's per-option rule (monthly cap), the plain-Rust reference,
-//! and the native floor (`tillval_benches::floor`: the same rules hand-written for speed).
+//! the native floor (`tillval_benches::floor`: the same rules hand-written for speed), and the
+//! memoised view when the household's inputs have not changed (`ViewMemo`, warm).
 //! The catalogue is prepared (lock keys computed) once, as the cache holds it.
 
 use std::hint::black_box;
@@ -12,6 +13,7 @@ use tillval_benches::{cart, catalogue, facts, rules_dir};
 use tillval_engine::availability::catalogue_view;
 use tillval_engine::catalogue::PreparedCatalogue;
 use tillval_engine::rules::RuleSet;
+use tillval_engine::view_memo::ViewMemo;
 use tillval_tests::reference;
 
 fn bench(c: &mut Criterion) {
@@ -44,6 +46,19 @@ fn bench(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("shipped_rules", size), &size, |b, _| {
             b.iter(|| black_box(catalogue_view(&shipped, &prepared, &facts, &cart)))
         });
+        // Warm: the household's inputs unchanged since its view was decided (issue 16, item 3).
+        let memo = ViewMemo::new(1_000_000);
+        let prepared_arc = Arc::new(PreparedCatalogue::prepare(Arc::clone(&catalogue), &shipped));
+        let decided = memo.view(&shipped, &prepared_arc, &facts, &cart);
+        assert_eq!(decided.categories, engine_view.categories);
+        group.bench_with_input(BenchmarkId::new("memoised_warm", size), &size, |b, _| {
+            b.iter(|| black_box(memo.view(&shipped, &prepared_arc, &facts, &cart)))
+        });
+        assert_eq!(
+            memo.stats().misses,
+            1,
+            "every timed view was the memoised one"
+        );
         group.bench_with_input(BenchmarkId::new("reference", size), &size, |b, _| {
             b.iter(|| black_box(reference::catalogue_view(&catalogue, &facts, &cart)))
         });

@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::catalogue::{PreparedCatalogue, PreparedOption};
 use crate::model::{AddOnOption, Cart, Category, LockKey, Money, OptionId, TenantFacts};
 use crate::rules::{
-    Budget, CartSummary, Reason, ReasonCode, ReasonParam, RuleError, RuleSet, engine_codes,
+    Budget, CartSummary, KeyUse, Reason, ReasonCode, ReasonParam, RuleError, RuleSet, engine_codes,
     tenant_value,
 };
 
@@ -208,6 +208,9 @@ pub struct Decider<'a> {
     gate: Gate,
     /// `key_blocks` per key id.
     keys: Vec<Option<Answer>>,
+    /// `key_blocks` for every key the tenant has no facts on, when the set reads keys only
+    /// through the tenant's look-ups ([`KeyUse::ThroughLookups`]): one answer for them all.
+    factless: Option<Answer>,
     /// `option_blocks` per entry index, when prefetched.
     options: Vec<Option<Answer>>,
     /// The cart line holding each key id, if any.
@@ -296,6 +299,7 @@ impl<'a> Decider<'a> {
             tenant,
             gate,
             keys: vec![None; key_count],
+            factless: None,
             options: Vec::new(),
             holders,
             in_cart,
@@ -345,13 +349,8 @@ impl<'a> Decider<'a> {
             .filter(|&(id, &w)| w && self.keys.get(id).is_some_and(Option::is_none))
             .map(|(id, _)| id)
             .collect();
+        self.prefetch_keys(missing);
         let (rules, tenant, budget) = (self.rules, &self.tenant, &mut self.budget);
-        fill_in_batches(
-            &mut self.keys,
-            &missing,
-            |id| catalogue.key_value(id).cloned(),
-            |values| rules.key_blocks_many(tenant, values, budget),
-        );
         if !rules.defines_option_blocks() {
             return;
         }
@@ -366,6 +365,58 @@ impl<'a> Decider<'a> {
         );
     }
 
+    /// Decides the keys `missing` in batches. With a set that reads keys only through the
+    /// tenant's look-ups, the keys the tenant has no facts on are asked once, through the first
+    /// of them, and all share its answer.
+    fn prefetch_keys(&mut self, missing: Vec<usize>) {
+        let catalogue = self.catalogue;
+        let key_use = self.rules.key_use();
+        let (asked, shared): (Vec<usize>, Vec<usize>) = match key_use {
+            KeyUse::Direct => (missing, Vec::new()),
+            KeyUse::ThroughLookups { .. } => {
+                // The tenant's few fact keys marked by id, rather than every key looked up.
+                let mut with_facts = vec![false; catalogue.distinct_keys().len()];
+                for key in self.tenant.fact_keys(key_use) {
+                    if let Some(mark) = catalogue.key_id(key).and_then(|id| with_facts.get_mut(id))
+                    {
+                        *mark = true;
+                    }
+                }
+                let (mut asked, factless): (Vec<usize>, Vec<usize>) = missing
+                    .into_iter()
+                    .partition(|&id| with_facts.get(id).is_none_or(|&marked| marked));
+                if self.factless.is_none() {
+                    asked.extend(factless.first().copied());
+                }
+                (asked, factless)
+            }
+        };
+        let (rules, tenant, budget) = (self.rules, &self.tenant, &mut self.budget);
+        fill_in_batches(
+            &mut self.keys,
+            &asked,
+            |id| catalogue.key_value(id).cloned(),
+            |values| rules.key_blocks_many(tenant, values, budget),
+        );
+        let answer = match &self.factless {
+            Some(answer) => Some(answer.clone()),
+            None => shared
+                .first()
+                .and_then(|&id| self.keys.get(id))
+                .cloned()
+                .flatten(),
+        };
+        let Some(answer) = answer else {
+            return;
+        };
+        for &id in &shared {
+            if let Some(slot) = self.keys.get_mut(id) {
+                slot.get_or_insert_with(|| answer.clone());
+            }
+        }
+        self.factless = Some(answer);
+    }
+
     /// The availability of one option of the catalogue; `None` if it is not in it.
     pub fn decide(&mut self, option: &OptionId) -> Option<Availability> {
         let catalogue = self.catalogue;
@@ -378,6 +429,20 @@ impl<'a> Decider<'a> {
 
     fn key_reasons(&mut self, id: usize, key: &LockKey) -> Result<Vec<Reason>, RuleError> {
         let (rules, tenant, budget) = (self.rules, &self.tenant, &mut self.budget);
+        let key_use = rules.key_use();
+        if let Some(Some(answer)) = self.keys.get(id) {
+            return answer.clone();
+        }
+        if !tenant.has_facts_on(key, key_use) {
+            let answer = self
+                .factless
+                .get_or_insert_with(|| rules.key_blocks(tenant, key, budget))
+                .clone();
+            if let Some(slot) = self.keys.get_mut(id) {
+                *slot = Some(answer.clone());
+            }
+            return answer;
+        }
         match self.keys.get_mut(id) {
             Some(slot) => slot
                 .get_or_insert_with(|| rules.key_blocks(tenant, key, budget))

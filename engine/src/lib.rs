@@ -45,3 +45,4 @@ pub mod testing;
 #[cfg(not(feature = "testing"))]
 #[allow(dead_code, unreachable_pub)]
 pub(crate) mod testing;
+pub mod view_memo;

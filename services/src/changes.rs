@@ -57,6 +57,7 @@ impl<S: Store> Services<S> {
             }),
             StoreChange::Missed => {
                 self.catalogues().invalidate_all();
+                self.clear_view_memo();
                 self.reload_rules().await;
             }
         }

@@ -12,11 +12,13 @@ use tokio::sync::broadcast;
 
 use crate::case::{CaseNumber, CaseStatus};
 use crate::store::{Snapshot, Store, StoreError};
+use tillval_engine::availability::CatalogueView;
 use tillval_engine::catalogue::{
     BoxFuture, CatalogueCache, CatalogueSource, CatalogueSourceError, PreparedCatalogue,
 };
 use tillval_engine::model::{ModelError, PropertyId, RentalObject, RentalObjectId, TenantId};
 use tillval_engine::rules::{Reason, ReasonCode, ReasonParam, RuleError, RuleSet};
+use tillval_engine::view_memo::{MemoStats, ViewMemo};
 
 /// Where the services read the time; tests set it.
 pub trait Clock: Send + Sync + std::fmt::Debug {
@@ -281,6 +283,8 @@ pub struct Services<S: Store> {
     pub(crate) store: S,
     rules: Arc<ArcSwap<RuleSet>>,
     catalogues: Arc<CatalogueCache>,
+    /// Households' views with the inputs they were decided from (exact: see `ViewMemo`).
+    views: Arc<ViewMemo>,
     pub(crate) clock: Arc<dyn Clock>,
     case_events: broadcast::Sender<CaseEvent>,
     pub(crate) rule_pool: RulePool,
@@ -301,6 +305,7 @@ impl<S: Store> Services<S> {
             store,
             rules: Arc::new(ArcSwap::from_pointee(rules)),
             catalogues,
+            views: Arc::new(ViewMemo::new(VIEW_MEMO_OPTIONS)),
             clock,
             case_events,
             rule_pool: RulePool::per_core(),
@@ -405,16 +410,23 @@ impl<S: Store> Services<S> {
         })
     }
 
-    /// What the tenant may order for the apartment, and why not (S6, S10, S2–S5).
+    /// What the tenant may order for the apartment, and why not (S6, S10, S2–S5). Given from
+    /// the memo when the facts, the cart, the rule set and the catalogue are the ones it was
+    /// last decided from; else decided on the rule workers.
     pub async fn catalogue_view(
         &self,
         tenant: &TenantId,
         object: &RentalObjectId,
-    ) -> Result<(Arc<RuleSet>, tillval_engine::availability::CatalogueView), ServiceError> {
+    ) -> Result<(Arc<RuleSet>, Arc<CatalogueView>), ServiceError> {
         let ctx = self.decision_context(tenant, object).await?;
+        let (facts, cart) = (&ctx.snapshot.facts, &ctx.snapshot.cart.cart);
+        if let Some(view) = self.views.memoised(&ctx.rules, &ctx.catalogue, facts, cart) {
+            return Ok((ctx.rules, view));
+        }
+        let views = Arc::clone(&self.views);
         let (rules, view) = self
             .off_workers(move || {
-                let view = tillval_engine::availability::catalogue_view(
+                let view = views.decide(
                     &ctx.rules,
                     &ctx.catalogue,
                     &ctx.snapshot.facts,
@@ -428,7 +440,21 @@ impl<S: Store> Services<S> {
         }
         Ok((rules, view))
     }
+
+    /// Drops every memoised view. Never needed for correctness (a view is given again only
+    /// for the very inputs it was decided from); a node that lost its listener drops it anyway.
+    pub fn clear_view_memo(&self) {
+        self.views.clear();
+    }
+
+    /// How the view memo has answered.
+    pub fn view_memo_stats(&self) -> MemoStats {
+        self.views.stats()
+    }
 }
+
+/// Options' decisions the view memo holds, all households together (about 200 bytes each).
+const VIEW_MEMO_OPTIONS: u64 = 500_000;
 
 /// The wall-clock guard fired: an engine fault, logged as one.
 pub(crate) fn rules_unavailable(fault: &RuleError) -> ServiceError {

@@ -139,3 +139,99 @@ proptest! {
         prop_assert_eq!(view.options().count(), possible);
     }
 }
+
+/// `key_blocks` variants that read the key only through the tenant's look-ups, so the engine
+/// decides every key without facts with one call and shares the answer (`KeyUse`). Each is
+/// held to the same script made to read the key directly (decided key by key).
+const LOOKUP_ONLY_KEY_BLOCKS: [&str; 4] = [
+    // Blocks every key the tenant has no fact on: the shared answer is a refusal.
+    "fn key_blocks(tenant, key) {\n  if !tenant.has_ongoing_order(key) && !tenant.has_unpaid_fee(key) { return [#{ code: \"DEBT\", debt: tenant.debt }]; }\n  [#{ code: \"ONGOING_ORDER\", case_number: tenant.ongoing_order(key) }]\n}",
+    // Reads the cart's keys through the look-up, in the function-call form.
+    "fn key_blocks(t, k) {\n  let h = cart_holder(t, k);\n  if h != () { return [#{ code: \"UNPAID_FEE\", remaining: t.debt }]; }\n  if has_unpaid_fee(t, k) { return [#{ code: \"UNPAID_FEE\", remaining: unpaid_fee(t, k) }]; }\n  []\n}",
+    // Never reads the key: one answer for every key, whatever the facts.
+    "fn key_blocks(tenant, key) {\n  if tenant.cart_article_count > 2 { return [#{ code: \"DEBT\", debt: tenant.debt }]; }\n  []\n}",
+    // The shipped rule with a helper that sees only the tenant.
+    "fn key_blocks(tenant, key) {\n  let reasons = [];\n  if tenant.has_ongoing_order(key) && open(tenant) { reasons.push(#{ code: \"ONGOING_ORDER\", case_number: tenant.ongoing_order(key) }); }\n  if tenant.has_unpaid_fee(key) { reasons.push(#{ code: \"UNPAID_FEE\", remaining: tenant.unpaid_fee(key) }); }\n  reasons\n}\nprivate fn open(t) { t.ordering_enabled }",
+];
+
+fn key_blocks_set(script: &str) -> RuleSet {
+    use tillval_engine::rules::{RuleSetSource, SandboxLimits, ScriptSource};
+    let source = RuleSetSource {
+        manifest: "name = \"key-use\"\nversion = \"1\"\n".into(),
+        scripts: vec![ScriptSource {
+            name: "key_blocks.rhai".into(),
+            code: script.into(),
+        }],
+        messages_sv: None,
+        messages_en: None,
+        tests: Vec::new(),
+    };
+    RuleSet::compile(&source, SandboxLimits::default()).expect("the variant compiles")
+}
+
+fn key_use_pairs() -> &'static [(RuleSet, RuleSet)] {
+    static SETS: OnceLock<Vec<(RuleSet, RuleSet)>> = OnceLock::new();
+    SETS.get_or_init(|| {
+        LOOKUP_ONLY_KEY_BLOCKS
+            .iter()
+            .map(|script| {
+                // The same function, made to read its key directly: decided key by key.
+                let read = format!(
+                    "{{\n  let _read = key_length({});",
+                    second_parameter(script)
+                );
+                let direct =
+                    script.replacen('{', &read, 1) + "\nprivate fn key_length(k) { k.len() }";
+                (key_blocks_set(script), key_blocks_set(&direct))
+            })
+            .collect()
+    })
+}
+
+/// The name a variant gives its key parameter.
+fn second_parameter(script: &str) -> String {
+    let open = script.find('(').unwrap_or(0);
+    let close = script.find(')').unwrap_or(0);
+    script
+        .get(open + 1..close)
+        .and_then(|params| params.split(',').nth(1))
+        .unwrap_or("key")
+        .trim()
+        .to_owned()
+}
+
+#[test]
+fn the_variants_are_decided_through_look_ups_and_their_twins_directly() {
+    use tillval_engine::rules::KeyUse;
+    for (shared, direct) in key_use_pairs() {
+        assert!(matches!(shared.key_use(), KeyUse::ThroughLookups { .. }));
+        assert_eq!(direct.key_use(), KeyUse::Direct);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(CASES))]
+
+    /// Sharing one answer among the keys without facts gives exactly what deciding each key
+    /// alone gives, for every generated catalogue, facts and cart.
+    #[test]
+    fn a_shared_answer_for_keys_without_facts_is_the_answer_key_by_key(scenario in arb_scenario(MAX_OPTIONS)) {
+        let catalogue = Arc::new(scenario.catalogue.clone());
+        for (shared, direct) in key_use_pairs() {
+            let view = |rules: &RuleSet| {
+                let prepared = PreparedCatalogue::prepare(Arc::clone(&catalogue), rules);
+                catalogue_view(rules, &prepared, &scenario.facts, &scenario.cart)
+            };
+            let (a, b) = (view(shared), view(direct));
+            prop_assert_eq!(&a.gate, &b.gate);
+            prop_assert_eq!(&a.categories, &b.categories);
+            // One decision: each option alone, through `Decider::decide`, agrees too.
+            let prepared = PreparedCatalogue::prepare(Arc::clone(&catalogue), shared);
+            let mut decider = tillval_engine::availability::Decider::new(shared, &prepared, &scenario.facts, &scenario.cart);
+            for option in a.options() {
+                let alone = decider.decide(option.option.id());
+                prop_assert_eq!(alone.as_ref(), Some(&option.availability));
+            }
+        }
+    }
+}

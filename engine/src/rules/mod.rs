@@ -7,6 +7,7 @@
 
 pub mod check;
 mod error;
+mod key_use;
 mod messages;
 mod reason;
 mod sandbox;
@@ -23,6 +24,7 @@ use rhai::{AST, Array, Dynamic, Engine, FnAccess};
 use serde::Deserialize;
 
 pub use error::{RuleError, RuleSetError, SandboxLimit};
+pub use key_use::KeyUse;
 pub use messages::Messages;
 pub use reason::{Reason, ReasonCode, ReasonParam, engine_codes};
 pub use sandbox::{Budget, SandboxLimits};
@@ -62,6 +64,8 @@ pub struct RuleSet {
     engine: Engine,
     ast: AST,
     defines_option_blocks: bool,
+    /// How `key_blocks` reads its key: through the tenant's look-ups only, or directly.
+    key_use: KeyUse,
     /// Which file each well-known function comes from (`shipped:key_blocks.rhai` when the
     /// landlord's set leaves it out).
     origins: BTreeMap<&'static str, String>,
@@ -229,6 +233,7 @@ impl RuleSet {
             description: manifest.description,
             fingerprint: hasher.finish(),
             defines_option_blocks: defines(&ast, "option_blocks"),
+            key_use: KeyUse::of(&ast),
             engine,
             ast,
             origins,
@@ -312,6 +317,12 @@ impl RuleSet {
     /// Whether the set has per-option rules; without them no option needs a call of its own.
     pub fn defines_option_blocks(&self) -> bool {
         self.defines_option_blocks
+    }
+
+    /// How `key_blocks` reads its key; with [`KeyUse::ThroughLookups`] a view decides the keys
+    /// the tenant has no facts on with one call.
+    pub fn key_use(&self) -> KeyUse {
+        self.key_use
     }
 
     /// `lock_keys(option)`: the keys an option occupies.

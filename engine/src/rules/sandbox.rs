@@ -219,6 +219,7 @@ pub(crate) fn sandboxed_engine(limits: &SandboxLimits, params: rhai::Module) -> 
     });
     engine.register_static_module("params", params.into());
     super::values::register_tenant_type(&mut engine);
+    super::values::register_value_types(&mut engine);
     engine.register_fn(COLLECT_FN, collect);
     engine.on_progress(|operations| {
         let bounds = CALL.with(|c| {

@@ -12,34 +12,152 @@ use rhai::{Array, Dynamic, Engine, ImmutableString, Map};
 use super::{Reason, ReasonCode, ReasonParam, RuleError};
 use crate::model::{AddOnOption, Currency, LockKey, Money, OptionId, TenantFacts, Unit};
 
-pub(crate) fn money_value(money: Money) -> Dynamic {
-    let mut map = Map::new();
-    map.insert("amount".into(), Dynamic::from_int(money.minor()));
-    map.insert("currency".into(), Dynamic::from(money.currency().code()));
-    Dynamic::from_map(map)
+/// Money as a script sees it: `amount` (öre) and `currency`. A registered type rather than a
+/// map, so that reading `option.monthly_price.amount` copies two words, not a map.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ScriptMoney {
+    amount: i64,
+    currency: ImmutableString,
 }
 
-/// The option as a script sees it in `lock_keys(option)` and `option_blocks(tenant, option)`.
+impl ScriptMoney {
+    fn of(money: Money) -> ScriptMoney {
+        ScriptMoney {
+            amount: money.minor(),
+            currency: money.currency().code().into(),
+        }
+    }
+    /// As engine money, for a reason's parameter; `None` for an unknown currency.
+    fn to_money(&self) -> Option<Result<Money, crate::model::ModelError>> {
+        let currency = Currency::parse(self.currency.as_str()).ok()?;
+        Some(Money::from_minor(self.amount, currency))
+    }
+}
+
+pub(crate) fn money_value(money: Money) -> Dynamic {
+    Dynamic::from(ScriptMoney::of(money))
+}
+
+/// The option as a script sees it in `lock_keys(option)` and `option_blocks(tenant, option)`:
+/// a registered type whose properties are read by getters (no map is built or copied per
+/// read). Made once per catalogue; each call gets a reference-counted copy, and a script that
+/// writes to its option writes to its own copy (copy on write), never to the catalogue's.
+#[derive(Debug, Clone)]
+pub(crate) struct OptionValue(Arc<OptionForScripts>);
+
+#[derive(Debug, Clone)]
+struct OptionForScripts {
+    id: ImmutableString,
+    category: ImmutableString,
+    space: ImmutableString,
+    name: ImmutableString,
+    monthly_price: ScriptMoney,
+    one_time_fee: ScriptMoney,
+    unit: ImmutableString,
+    max_quantity: i64,
+    keys: Array,
+}
+
 pub(crate) fn option_value(option: &AddOnOption, keys: &[LockKey]) -> Dynamic {
-    let mut map = Map::new();
-    map.insert("id".into(), option.id().as_str().into());
-    map.insert("category".into(), option.category().as_str().into());
-    map.insert("space".into(), option.space().as_str().into());
-    map.insert("name".into(), option.name().into());
-    map.insert("monthly_price".into(), money_value(option.monthly_price()));
-    map.insert("one_time_fee".into(), money_value(option.one_time_fee()));
     let (unit, max) = match option.unit() {
         Unit::Piece { max } => ("piece", max.get()),
         Unit::Single => ("single", 1),
     };
-    map.insert("unit".into(), unit.into());
-    map.insert("max_quantity".into(), Dynamic::from_int(i64::from(max)));
-    let keys: Array = keys
-        .iter()
-        .map(|k| Dynamic::from(rhai::ImmutableString::from(k.as_str())))
-        .collect();
-    map.insert("keys".into(), Dynamic::from_array(keys));
-    Dynamic::from_map(map).into_shared()
+    Dynamic::from(OptionValue(Arc::new(OptionForScripts {
+        id: option.id().as_str().into(),
+        category: option.category().as_str().into(),
+        space: option.space().as_str().into(),
+        name: option.name().into(),
+        monthly_price: ScriptMoney::of(option.monthly_price()),
+        one_time_fee: ScriptMoney::of(option.one_time_fee()),
+        unit: unit.into(),
+        max_quantity: i64::from(max),
+        keys: keys
+            .iter()
+            .map(|k| Dynamic::from(ImmutableString::from(k.as_str())))
+            .collect(),
+    })))
+}
+
+/// The apartment as a script sees it (`tenant.rental_object`), registered like the option.
+#[derive(Debug, Clone)]
+pub(crate) struct ApartmentValue(Arc<ApartmentForScripts>);
+
+#[derive(Debug, Clone)]
+struct ApartmentForScripts {
+    id: ImmutableString,
+    property: ImmutableString,
+    building_year: i64,
+    rooms: i64,
+    area_sqm: i64,
+    spaces: Array,
+}
+
+/// Registers a property with a getter and a copy-on-write setter.
+macro_rules! property {
+    ($engine:expr, $type:ty, $name:ident: $value:ty) => {
+        $engine
+            .register_get(stringify!($name), |v: &mut $type| v.0.$name.clone())
+            .register_set(stringify!($name), |v: &mut $type, x: $value| {
+                Arc::make_mut(&mut v.0).$name = x;
+            });
+    };
+}
+
+/// Registers `Money`, `Option` and `Apartment`: their properties and what a script may do
+/// with money. See docs/rules.md.
+pub(crate) fn register_value_types(engine: &mut Engine) {
+    engine.register_type_with_name::<ScriptMoney>("Money");
+    engine
+        .register_get("amount", |m: &mut ScriptMoney| m.amount)
+        .register_set("amount", |m: &mut ScriptMoney, amount: i64| {
+            m.amount = amount
+        })
+        .register_get("currency", |m: &mut ScriptMoney| m.currency.clone())
+        .register_set("currency", |m: &mut ScriptMoney, c: ImmutableString| {
+            m.currency = c
+        })
+        // `money["amount"]`, as when money was a map.
+        .register_indexer_get(
+            |m: &mut ScriptMoney,
+             field: ImmutableString|
+             -> Result<Dynamic, Box<rhai::EvalAltResult>> {
+                match field.as_str() {
+                    "amount" => Ok(Dynamic::from_int(m.amount)),
+                    "currency" => Ok(Dynamic::from(m.currency.clone())),
+                    other => {
+                        Err(format!("money has no `{other}`; it has amount and currency").into())
+                    }
+                }
+            },
+        )
+        .register_fn("==", |a: &mut ScriptMoney, b: ScriptMoney| *a == b)
+        .register_fn("!=", |a: &mut ScriptMoney, b: ScriptMoney| *a != b)
+        .register_fn("to_string", |m: &mut ScriptMoney| {
+            format!("{} {}", m.amount, m.currency)
+        })
+        .register_fn("to_debug", |m: &mut ScriptMoney| {
+            format!("#{{ amount: {}, currency: \"{}\" }}", m.amount, m.currency)
+        });
+
+    engine.register_type_with_name::<OptionValue>("Option");
+    property!(engine, OptionValue, id: ImmutableString);
+    property!(engine, OptionValue, category: ImmutableString);
+    property!(engine, OptionValue, space: ImmutableString);
+    property!(engine, OptionValue, name: ImmutableString);
+    property!(engine, OptionValue, monthly_price: ScriptMoney);
+    property!(engine, OptionValue, one_time_fee: ScriptMoney);
+    property!(engine, OptionValue, unit: ImmutableString);
+    property!(engine, OptionValue, max_quantity: i64);
+    property!(engine, OptionValue, keys: Array);
+
+    engine.register_type_with_name::<ApartmentValue>("Apartment");
+    property!(engine, ApartmentValue, id: ImmutableString);
+    property!(engine, ApartmentValue, property: ImmutableString);
+    property!(engine, ApartmentValue, building_year: i64);
+    property!(engine, ApartmentValue, rooms: i64);
+    property!(engine, ApartmentValue, area_sqm: i64);
+    property!(engine, ApartmentValue, spaces: Array);
 }
 
 /// What the cart holds, as far as the rules are concerned.
@@ -63,13 +181,51 @@ pub(crate) struct TenantValue(Arc<TenantFactsForScripts>);
 pub(crate) struct TenantFactsForScripts {
     facts: TenantFacts,
     cart: CartSummary,
-    rental_object: Dynamic,
-    // Made once per decision, cloned per read (not shared: a script that wrote to a shared
-    // value would change it for the decisions after it).
+    rental_object: ApartmentValue,
+    // Made once per decision, copied per read (a script writes to its own copy).
     currency_text: Dynamic,
-    debt: Dynamic,
-    active_monthly_total: Dynamic,
-    cart_monthly_total: Dynamic,
+    debt: ScriptMoney,
+    active_monthly_total: ScriptMoney,
+    cart_monthly_total: ScriptMoney,
+}
+
+impl TenantValue {
+    /// Whether any look-up that `key_use` says `key_blocks` makes answers something for `key`.
+    /// When none does, `key_blocks` answers for `key` what it answers for every such key.
+    pub(crate) fn has_facts_on(&self, key: &LockKey, key_use: super::KeyUse) -> bool {
+        match key_use {
+            super::KeyUse::Direct => true,
+            super::KeyUse::ThroughLookups {
+                ongoing_orders,
+                unpaid_fees,
+                cart_keys,
+            } => {
+                (ongoing_orders && self.0.facts.ongoing_orders.contains_key(key))
+                    || (unpaid_fees && self.0.facts.unpaid_fees.contains_key(key))
+                    || (cart_keys && self.0.cart.keys.contains_key(key))
+            }
+        }
+    }
+}
+
+impl TenantValue {
+    /// Every key some look-up that `key_use` says `key_blocks` makes answers something for
+    /// (for [`super::KeyUse::Direct`], none: there every key is decided alone anyway).
+    pub(crate) fn fact_keys(&self, key_use: super::KeyUse) -> impl Iterator<Item = &LockKey> {
+        let (ongoing, unpaid, cart) = match key_use {
+            super::KeyUse::Direct => (false, false, false),
+            super::KeyUse::ThroughLookups {
+                ongoing_orders,
+                unpaid_fees,
+                cart_keys,
+            } => (ongoing_orders, unpaid_fees, cart_keys),
+        };
+        let facts = &self.0.facts;
+        let ongoing = facts.ongoing_orders.keys().filter(move |_| ongoing);
+        let unpaid = facts.unpaid_fees.keys().filter(move |_| unpaid);
+        let cart = self.0.cart.keys.keys().filter(move |_| cart);
+        ongoing.chain(unpaid).chain(cart)
+    }
 }
 
 pub(crate) fn tenant_value(
@@ -78,32 +234,26 @@ pub(crate) fn tenant_value(
     currency: Currency,
 ) -> TenantValue {
     let object = &facts.rental_object;
-    let mut apartment = Map::new();
-    apartment.insert("id".into(), object.id().as_str().into());
-    apartment.insert("property".into(), object.property().as_str().into());
-    apartment.insert(
-        "building_year".into(),
-        Dynamic::from_int(i64::from(object.building_year())),
-    );
-    apartment.insert("rooms".into(), Dynamic::from_int(i64::from(object.rooms())));
-    apartment.insert(
-        "area_sqm".into(),
-        Dynamic::from_int(i64::from(object.area_sqm())),
-    );
-    let spaces: Array = object
-        .spaces()
-        .iter()
-        .map(|s| text(s.id.as_str()))
-        .collect();
-    apartment.insert("spaces".into(), Dynamic::from_array(spaces));
+    let apartment = ApartmentValue(Arc::new(ApartmentForScripts {
+        id: object.id().as_str().into(),
+        property: object.property().as_str().into(),
+        building_year: i64::from(object.building_year()),
+        rooms: i64::from(object.rooms()),
+        area_sqm: i64::from(object.area_sqm()),
+        spaces: object
+            .spaces()
+            .iter()
+            .map(|s| text(s.id.as_str()))
+            .collect(),
+    }));
     TenantValue(Arc::new(TenantFactsForScripts {
         facts: facts.clone(),
         cart: cart.clone(),
-        rental_object: Dynamic::from_map(apartment),
+        rental_object: apartment,
         currency_text: text(currency.code()),
-        debt: money_value(facts.debt),
-        active_monthly_total: money_value(facts.active_monthly_total),
-        cart_monthly_total: money_value(cart.monthly_total.unwrap_or(Money::zero(currency))),
+        debt: ScriptMoney::of(facts.debt),
+        active_monthly_total: ScriptMoney::of(facts.active_monthly_total),
+        cart_monthly_total: ScriptMoney::of(cart.monthly_total.unwrap_or(Money::zero(currency))),
     }))
 }
 
@@ -344,6 +494,14 @@ fn param_from(name: &str, value: Dynamic) -> Result<ReasonParam, String> {
             .map_err(|t| format!("parameter {name} is a {t}"));
     }
     let type_name = value.type_name();
+    if value.is::<ScriptMoney>() {
+        return match value.try_cast::<ScriptMoney>().and_then(|m| m.to_money()) {
+            Some(money) => money
+                .map(ReasonParam::Money)
+                .map_err(|e| format!("parameter {name}: {e}")),
+            None => Err(format!("parameter {name} is money in an unknown currency")),
+        };
+    }
     if let Some(map) = value.try_cast::<Map>() {
         let amount = map.get("amount").and_then(|a| a.as_int().ok());
         let currency = map
