@@ -1,5 +1,5 @@
 //! What a landlord would otherwise pick, on the same decisions: the catalogue view for one
-//! apartment (1,000 options, the fixtures of `catalogue_view`) made by tillval, by the plain-Rust
+//! apartment (100 and 1,000 options, the fixtures of `catalogue_view`) made by tillval, by the plain-Rust
 //! reference, and option by option by rhai with a precompiled script, by Cedar
 //! (`cedar-policy` 4) and by zen-engine (2, a decision table). Each peer's answers (the reason
 //! codes of every option) are checked equal to tillval's before anything is timed.
@@ -24,7 +24,8 @@ use tillval_engine::model::{Cart, TenantFacts};
 use tillval_engine::rules::RuleSet;
 use tillval_tests::reference;
 
-const OPTIONS: usize = 1_000;
+/// A real apartment's catalogue (100 options) and the headline size.
+const OPTIONS: [usize; 2] = [100, 1_000];
 
 /// Each option's id and its reason codes, sorted: the answer every engine must give.
 type Answers = BTreeMap<String, BTreeSet<String>>;
@@ -342,9 +343,15 @@ impl ZenPeer {
 }
 
 fn bench(c: &mut Criterion) {
+    for options in OPTIONS {
+        bench_at(c, options);
+    }
+}
+
+fn bench_at(c: &mut Criterion, options: usize) {
     let shipped = RuleSet::load(&rules_dir()).expect("shipped rules");
     let facts = facts();
-    let catalogue = Arc::new(catalogue(OPTIONS));
+    let catalogue = Arc::new(catalogue(options));
     let cart = cart(&catalogue);
     let prepared = PreparedCatalogue::prepare(Arc::clone(&catalogue), &shipped);
     let view = catalogue_view(&shipped, &prepared, &facts, &cart);
@@ -376,19 +383,19 @@ fn bench(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("peers");
     group.throughput(Throughput::Elements(expected.len() as u64));
-    group.bench_function(BenchmarkId::new("tillval_view", OPTIONS), |b| {
+    group.bench_function(BenchmarkId::new("tillval_view", options), |b| {
         b.iter(|| black_box(catalogue_view(&shipped, &prepared, &facts, &cart)))
     });
-    group.bench_function(BenchmarkId::new("reference", OPTIONS), |b| {
+    group.bench_function(BenchmarkId::new("reference", options), |b| {
         b.iter(|| black_box(reference::catalogue_view(&catalogue, &facts, &cart)))
     });
-    group.bench_function(BenchmarkId::new("rhai_option_by_option", OPTIONS), |b| {
+    group.bench_function(BenchmarkId::new("rhai_option_by_option", options), |b| {
         b.iter(|| black_box(rhai_peer.decide_all()))
     });
-    group.bench_function(BenchmarkId::new("cedar_option_by_option", OPTIONS), |b| {
+    group.bench_function(BenchmarkId::new("cedar_option_by_option", options), |b| {
         b.iter(|| black_box(cedar.decide_all()))
     });
-    group.bench_function(BenchmarkId::new("zen_option_by_option", OPTIONS), |b| {
+    group.bench_function(BenchmarkId::new("zen_option_by_option", options), |b| {
         b.iter(|| black_box(zen.decide_all()))
     });
     group.finish();

@@ -9,6 +9,7 @@
 
 pub mod floor;
 pub mod import_file;
+pub mod scale_fixture;
 pub mod server_process;
 
 use std::collections::BTreeMap;

@@ -16,8 +16,8 @@ use serde::Serialize;
 use crate::catalogue::{PreparedCatalogue, PreparedOption};
 use crate::model::{AddOnOption, Cart, Category, LockKey, Money, OptionId, TenantFacts};
 use crate::rules::{
-    Budget, CartSummary, KeyUse, Reason, ReasonCode, ReasonParam, RuleError, RuleSet, engine_codes,
-    tenant_value,
+    Budget, CartSummary, KeyUse, OptionUse, Reason, ReasonCode, ReasonParam, RuleError, RuleSet,
+    engine_codes, tenant_value,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -357,12 +357,60 @@ impl<'a> Decider<'a> {
         if self.options.len() < catalogue.entries().len() {
             self.options = vec![None; catalogue.entries().len()];
         }
+        let grouped = matches!(rules.option_use(), Some(OptionUse::Properties { .. }));
+        if !grouped {
+            fill_in_batches(
+                &mut self.options,
+                entries,
+                |i| catalogue.entries().get(i).map(|e| e.value.clone()),
+                |values| rules.option_blocks_many(tenant, values, budget),
+            );
+            return;
+        }
+        // One representative per group of options alike in what the rule reads (and in being
+        // in the cart), decided in batches; the rest take its answer.
+        let reads_in_cart = matches!(
+            rules.option_use(),
+            Some(OptionUse::Properties { in_cart: true, .. })
+        );
+        let in_cart = &self.in_cart;
+        let slot_of = |i: usize| {
+            let group = catalogue.entries().get(i).map_or(0, |e| e.option_group);
+            let carted = reads_in_cart && in_cart.get(i).is_some_and(|&c| c);
+            group * 2 + usize::from(carted)
+        };
+        let mut group_answers: Vec<Option<Answer>> = vec![None; catalogue.option_groups() * 2];
+        let mut representative: Vec<Option<usize>> = vec![None; group_answers.len()];
+        let mut asked = Vec::new();
+        for &i in entries {
+            if let Some(first) = representative.get_mut(slot_of(i))
+                && first.is_none()
+            {
+                *first = Some(i);
+                asked.push(i);
+            }
+        }
+        let mut answers: Vec<Option<Answer>> = vec![None; catalogue.entries().len()];
         fill_in_batches(
-            &mut self.options,
-            entries,
+            &mut answers,
+            &asked,
             |i| catalogue.entries().get(i).map(|e| e.value.clone()),
             |values| rules.option_blocks_many(tenant, values, budget),
         );
+        for &i in &asked {
+            if let (Some(slot), Some(answer)) =
+                (group_answers.get_mut(slot_of(i)), answers.get_mut(i))
+            {
+                *slot = answer.take();
+            }
+        }
+        for &i in entries {
+            if let (Some(Some(answer)), Some(slot)) =
+                (group_answers.get(slot_of(i)), self.options.get_mut(i))
+            {
+                *slot = Some(answer.clone());
+            }
+        }
     }
 
     /// Decides the keys `missing` in batches. With a set that reads keys only through the

@@ -454,7 +454,7 @@ impl<S: Store> Services<S> {
 }
 
 /// Options' decisions the view memo holds, all households together (about 200 bytes each).
-const VIEW_MEMO_OPTIONS: u64 = 500_000;
+const VIEW_MEMO_OPTIONS: u64 = 100_000;
 
 /// The wall-clock guard fired: an engine fault, logged as one.
 pub(crate) fn rules_unavailable(fault: &RuleError) -> ServiceError {

@@ -883,33 +883,107 @@ impl Body {
         after: Option<i64>,
         first: u32,
     ) -> Result<CasePage, SqlError> {
-        let mut tx = self.pool.begin().await?;
-        let ids: Vec<i64> = sqlx::query_scalar(
-            "SELECT id FROM cases WHERE (CAST($1 AS TEXT) IS NULL OR tenant_id = $2) \
-             AND (CAST($3 AS TEXT) IS NULL OR status = $4) \
-             AND (CAST($5 AS BIGINT) IS NULL OR id < $6) ORDER BY id DESC LIMIT $7",
-        )
-        .bind(tenant.map(TenantId::as_str))
-        .bind(tenant.map(TenantId::as_str))
-        .bind(status.map(CaseStatus::as_str))
-        .bind(status.map(CaseStatus::as_str))
-        .bind(after)
-        .bind(after)
-        .bind(i64::from(first) + 1)
-        .fetch_all(&mut *tx)
-        .await?;
-        let has_next_page = ids.len() > first as usize;
-        let mut cases = Vec::with_capacity(ids.len());
-        for id in ids.into_iter().take(first as usize) {
-            if let Some(case) = Self::load_case(&mut tx, id).await? {
-                cases.push(case);
-            }
+        // Only the filters given, so that the planner sees a plain `tenant_id = $1 ORDER BY id
+        // DESC` and walks `cases_by_tenant` (a catch-all `$1 IS NULL OR …` plan, once generic,
+        // reads the whole table on PostgreSQL).
+        let mut sql = String::from("SELECT id FROM cases WHERE TRUE");
+        let mut placeholder = 0;
+        let mut next = || {
+            placeholder += 1;
+            placeholder
+        };
+        if tenant.is_some() {
+            sql.push_str(&format!(" AND tenant_id = ${}", next()));
         }
+        if status.is_some() {
+            sql.push_str(&format!(" AND status = ${}", next()));
+        }
+        if after.is_some() {
+            sql.push_str(&format!(" AND id < ${}", next()));
+        }
+        sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", next()));
+        let mut query = sqlx::query_scalar::<_, i64>(&sql);
+        if let Some(tenant) = tenant {
+            query = query.bind(tenant.as_str());
+        }
+        if let Some(status) = status {
+            query = query.bind(status.as_str());
+        }
+        if let Some(after) = after {
+            query = query.bind(after);
+        }
+        let mut tx = self.pool.begin().await?;
+        let mut ids = query
+            .bind(i64::from(first) + 1)
+            .fetch_all(&mut *tx)
+            .await?;
+        let has_next_page = ids.len() > first as usize;
+        ids.truncate(first as usize);
+        let cases = Self::load_cases(&mut tx, &ids).await?;
         tx.commit().await?;
         Ok(CasePage {
             cases,
             has_next_page,
         })
+    }
+
+    /// The cases `ids` (at most a page), in that order, in three queries whatever their number:
+    /// the cases, their lines, their histories.
+    async fn load_cases(conn: &mut Conn, ids: &[i64]) -> Result<Vec<Case>, SqlError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = (1..=ids.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let rows_sql = format!(
+            "SELECT id, number, tenant_id, rental_object_id, status, terms_version, contact_phone, preferred_date, \
+             message, created_at, updated_at, decision_receipt FROM cases WHERE id IN ({list})"
+        );
+        let lines_sql = format!(
+            "SELECT case_id, option_id, option_name, category_id, space_id, lock_keys, quantity, monthly_price, \
+             one_time_fee, currency FROM case_lines WHERE case_id IN ({list}) ORDER BY case_id, seq"
+        );
+        let history_sql = format!(
+            "SELECT case_id, status, actor, at FROM case_history WHERE case_id IN ({list}) ORDER BY case_id, seq"
+        );
+        let mut rows = sqlx::query_as::<_, CaseRow>(&rows_sql);
+        let mut lines = sqlx::query_as::<_, PageLineRow>(&lines_sql);
+        let mut history = sqlx::query_as::<_, PageHistoryRow>(&history_sql);
+        for &id in ids {
+            rows = rows.bind(id);
+            lines = lines.bind(id);
+            history = history.bind(id);
+        }
+        let rows = rows.fetch_all(&mut *conn).await?;
+        let mut lines_of: HashMap<i64, Vec<tillval_services::case::CaseLine>> =
+            HashMap::new();
+        for row in lines.fetch_all(&mut *conn).await? {
+            lines_of
+                .entry(row.case_id)
+                .or_default()
+                .push(case_line_from(row.line)?);
+        }
+        let mut history_of: HashMap<i64, Vec<tillval_services::case::HistoryEntry>> =
+            HashMap::new();
+        for row in history.fetch_all(&mut *conn).await? {
+            history_of
+                .entry(row.case_id)
+                .or_default()
+                .push(history_from(row.entry)?);
+        }
+        let mut by_id: HashMap<i64, CaseRow> =
+            rows.into_iter().map(|row| (row.id, row)).collect();
+        let mut cases = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(row) = by_id.remove(id) {
+                let lines = lines_of.remove(id).unwrap_or_default();
+                let history = history_of.remove(id).unwrap_or_default();
+                cases.push(case_from(row, lines, history)?);
+            }
+        }
+        Ok(cases)
     }
 
     pub(crate) async fn transition(

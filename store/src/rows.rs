@@ -254,6 +254,22 @@ pub(crate) struct CaseLineRow {
     pub currency: String,
 }
 
+/// A case line with its case, for loading a page of cases at once.
+#[derive(Debug, FromRow)]
+pub(crate) struct PageLineRow {
+    pub case_id: i64,
+    #[sqlx(flatten)]
+    pub line: CaseLineRow,
+}
+
+/// A history entry with its case, for loading a page of cases at once.
+#[derive(Debug, FromRow)]
+pub(crate) struct PageHistoryRow {
+    pub case_id: i64,
+    #[sqlx(flatten)]
+    pub entry: HistoryRow,
+}
+
 #[derive(Debug, FromRow)]
 pub(crate) struct HistoryRow {
     pub status: String,

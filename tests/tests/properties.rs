@@ -235,3 +235,77 @@ proptest! {
         }
     }
 }
+
+/// `option_blocks` variants that read only properties of the option (and whether it is in the
+/// cart), so that options alike in those are decided once per view (`OptionUse`). Each is held
+/// to the same script made to pass its option to a helper (decided option by option).
+const PROPERTY_ONLY_OPTION_BLOCKS: [&str; 3] = [
+    // The monthly-cap example, with its cap as a constant.
+    "fn option_blocks(tenant, option) {\n  let total = tenant.active_monthly_total.amount + tenant.cart_monthly_total.amount;\n  if !tenant.in_cart(option.id) { total += option.monthly_price.amount; }\n  if total > 90000 { return [#{ code: \"DEBT\", debt: #{ amount: total, currency: tenant.currency } }]; }\n  []\n}",
+    // Category and space, with a reason that carries what was read.
+    "fn option_blocks(t, o) {\n  if o.space == \"hall\" || in_cart(t, o.id) { return [#{ code: \"UNPAID_FEE\", remaining: o.one_time_fee }]; }\n  if o.category == \"golv\" && o.unit == \"piece\" { return [#{ code: \"DEBT\", debt: o.monthly_price }]; }\n  []\n}",
+    // Reads the option's keys and its price together.
+    "fn option_blocks(tenant, option) {\n  if option.keys.len() > 0 && option.monthly_price.amount % 2 == 1 { return [#{ code: \"DEBT\", debt: tenant.debt }]; }\n  []\n}",
+];
+
+fn option_blocks_set(script: &str) -> RuleSet {
+    use tillval_engine::rules::{RuleSetSource, SandboxLimits, ScriptSource};
+    let source = RuleSetSource {
+        manifest: "name = \"option-use\"\nversion = \"1\"\n".into(),
+        scripts: vec![ScriptSource {
+            name: "option_blocks.rhai".into(),
+            code: script.into(),
+        }],
+        messages_sv: None,
+        messages_en: None,
+        tests: Vec::new(),
+    };
+    RuleSet::compile(&source, SandboxLimits::default()).expect("the variant compiles")
+}
+
+fn option_use_pairs() -> &'static [(RuleSet, RuleSet)] {
+    static SETS: OnceLock<Vec<(RuleSet, RuleSet)>> = OnceLock::new();
+    SETS.get_or_init(|| {
+        PROPERTY_ONLY_OPTION_BLOCKS
+            .iter()
+            .map(|script| {
+                let option = second_parameter(script);
+                let read = format!("{{\n  let _whole = whole({option});");
+                let direct = script.replacen('{', &read, 1) + "\nprivate fn whole(o) { o }";
+                (option_blocks_set(script), option_blocks_set(&direct))
+            })
+            .collect()
+    })
+}
+
+#[test]
+fn the_option_variants_are_grouped_and_their_twins_direct() {
+    use tillval_engine::rules::OptionUse;
+    for (grouped, direct) in option_use_pairs() {
+        assert!(matches!(
+            grouped.option_use(),
+            Some(OptionUse::Properties { .. })
+        ));
+        assert_eq!(direct.option_use(), Some(&OptionUse::Direct));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(CASES))]
+
+    /// Deciding one option per group of options alike in what the rule reads gives exactly what
+    /// deciding each option alone gives.
+    #[test]
+    fn a_shared_answer_for_options_alike_is_the_answer_option_by_option(scenario in arb_scenario(MAX_OPTIONS)) {
+        let catalogue = Arc::new(scenario.catalogue.clone());
+        for (grouped, direct) in option_use_pairs() {
+            let view = |rules: &RuleSet| {
+                let prepared = PreparedCatalogue::prepare(Arc::clone(&catalogue), rules);
+                catalogue_view(rules, &prepared, &scenario.facts, &scenario.cart)
+            };
+            let (a, b) = (view(grouped), view(direct));
+            prop_assert_eq!(&a.gate, &b.gate);
+            prop_assert_eq!(&a.categories, &b.categories);
+        }
+    }
+}

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use rhai::Dynamic;
 
 use crate::model::{AddOnOption, Catalogue, LockKey, OptionId, SpaceId};
-use crate::rules::{RuleError, RuleSet, option_value};
+use crate::rules::{OptionUse, RuleError, RuleSet, option_value};
 
 #[derive(Debug, Clone)]
 pub struct PreparedOption {
@@ -19,6 +19,9 @@ pub struct PreparedOption {
     pub(crate) key_ids: Vec<usize>,
     /// Index of the option's space into [`PreparedCatalogue::distinct_spaces`].
     pub(crate) space_id: usize,
+    /// Options alike in every property the set's `option_blocks` reads share a group (see
+    /// [`crate::rules::OptionUse`]); with a set that reads otherwise, each option is alone.
+    pub(crate) option_group: usize,
 }
 
 #[derive(Debug)]
@@ -37,6 +40,8 @@ pub struct PreparedCatalogue {
     key_ids: HashMap<LockKey, usize>,
     /// Every space some option is for, once: an apartment is asked about each once per view.
     distinct_spaces: Vec<SpaceId>,
+    /// How many option groups the entries fall in.
+    option_groups: usize,
 }
 
 impl PreparedCatalogue {
@@ -44,6 +49,7 @@ impl PreparedCatalogue {
         let mut distinct_spaces: Vec<SpaceId> = Vec::new();
         let mut distinct_keys: Vec<LockKey> = Vec::new();
         let mut key_ids: HashMap<LockKey, usize> = HashMap::new();
+        let mut groups: HashMap<Vec<String>, usize> = HashMap::new();
         let entries = catalogue
             .options()
             .iter()
@@ -71,15 +77,20 @@ impl PreparedCatalogue {
                         distinct_spaces.len() - 1
                     }
                 };
+                let group_key = option_group_key(option, occupied, rules.option_use());
+                let next = groups.len();
+                let option_group = *groups.entry(group_key).or_insert(next);
                 PreparedOption {
                     option: Arc::clone(option),
                     keys,
                     value,
                     key_ids: ids,
                     space_id,
+                    option_group,
                 }
             })
             .collect();
+        let option_groups = groups.len();
         let display_order = display_order(&catalogue);
         let key_values = distinct_keys
             .iter()
@@ -94,7 +105,13 @@ impl PreparedCatalogue {
             key_values,
             key_ids,
             distinct_spaces,
+            option_groups,
         }
+    }
+
+    /// How many groups of options alike (for `option_blocks`) the entries fall in.
+    pub fn option_groups(&self) -> usize {
+        self.option_groups
     }
 
     pub fn catalogue(&self) -> &Arc<Catalogue> {
@@ -136,6 +153,37 @@ impl PreparedCatalogue {
     pub fn entry_index(&self, option: &OptionId) -> Option<usize> {
         self.catalogue.option_position(option)
     }
+}
+
+/// What an option is to the set's `option_blocks`: the values of the properties it reads, or
+/// (when it reads otherwise) the option's own id, so that it is alone.
+fn option_group_key(
+    option: &AddOnOption,
+    keys: &[LockKey],
+    use_: Option<&OptionUse>,
+) -> Vec<String> {
+    let Some(OptionUse::Properties { read, .. }) = use_ else {
+        return vec![format!("alone:{}", option.id())];
+    };
+    let money = |m: crate::model::Money| format!("{} {}", m.minor(), m.currency().code());
+    read.iter()
+        .map(|property| match property.as_str() {
+            "id" => option.id().to_string(),
+            "category" => option.category().to_string(),
+            "space" => option.space().to_string(),
+            "name" => option.name().to_owned(),
+            "monthly_price" => money(option.monthly_price()),
+            "one_time_fee" => money(option.one_time_fee()),
+            "unit" | "max_quantity" => format!("{:?}", option.unit()),
+            "keys" => keys
+                .iter()
+                .map(LockKey::as_str)
+                .collect::<Vec<_>>()
+                .join("\n"),
+            // Not a property: the read fails alike for every option.
+            _ => String::new(),
+        })
+        .collect()
 }
 
 fn display_order(catalogue: &Catalogue) -> Vec<(usize, Vec<usize>)> {

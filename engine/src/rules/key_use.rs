@@ -24,10 +24,10 @@ const LOOKUPS: [(&str, Fact); 5] = [
 ];
 
 /// Native tenant methods that take no key and cannot change the tenant variable.
-const OTHER_TENANT_METHODS: [&str; 1] = ["in_cart"];
+pub(super) const OTHER_TENANT_METHODS: [&str; 1] = ["in_cart"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Fact {
+pub(super) enum Fact {
     OngoingOrders,
     UnpaidFees,
     CartKeys,
@@ -105,26 +105,26 @@ struct Walk<'a> {
     direct: bool,
 }
 
-fn variable_name(expr: &Expr) -> Option<&str> {
+pub(super) fn variable_name(expr: &Expr) -> Option<&str> {
     match expr {
         Expr::Variable(x, ..) if x.2.is_empty() => Some(x.1.as_str()),
         _ => None,
     }
 }
 
-fn lookup(name: &str) -> Option<Fact> {
+pub(super) fn lookup(name: &str) -> Option<Fact> {
     LOOKUPS.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
 }
 
 /// The first link of a chain `a.b.c()`: what the method or property right of the object is.
-fn first_link(expr: &Expr) -> &Expr {
+pub(super) fn first_link(expr: &Expr) -> &Expr {
     match expr {
         Expr::Dot(x, ..) | Expr::Index(x, ..) => first_link(&x.lhs),
         other => other,
     }
 }
 
-fn mentions(expr: &Expr, name: &str) -> bool {
+pub(super) fn mentions(expr: &Expr, name: &str) -> bool {
     let mut found = false;
     let mut path = Vec::new();
     expr.walk(&mut path, &mut |path: &[ASTNode]| {

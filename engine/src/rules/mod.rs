@@ -9,6 +9,7 @@ pub mod check;
 mod error;
 mod key_use;
 mod messages;
+mod option_use;
 mod reason;
 mod sandbox;
 mod source;
@@ -26,6 +27,7 @@ use serde::Deserialize;
 pub use error::{RuleError, RuleSetError, SandboxLimit};
 pub use key_use::KeyUse;
 pub use messages::Messages;
+pub use option_use::OptionUse;
 pub use reason::{Reason, ReasonCode, ReasonParam, engine_codes};
 pub use sandbox::{Budget, SandboxLimits};
 pub use source::{MANIFEST_FILE, RuleSetSource, ScriptSource};
@@ -66,6 +68,8 @@ pub struct RuleSet {
     defines_option_blocks: bool,
     /// How `key_blocks` reads its key: through the tenant's look-ups only, or directly.
     key_use: KeyUse,
+    /// What `option_blocks` reads of its option (`None`: the set has none).
+    option_use: Option<OptionUse>,
     /// Which file each well-known function comes from (`shipped:key_blocks.rhai` when the
     /// landlord's set leaves it out).
     origins: BTreeMap<&'static str, String>,
@@ -234,6 +238,7 @@ impl RuleSet {
             fingerprint: hasher.finish(),
             defines_option_blocks: defines(&ast, "option_blocks"),
             key_use: KeyUse::of(&ast),
+            option_use: OptionUse::of(&ast),
             engine,
             ast,
             origins,
@@ -323,6 +328,12 @@ impl RuleSet {
     /// the tenant has no facts on with one call.
     pub fn key_use(&self) -> KeyUse {
         self.key_use
+    }
+
+    /// What `option_blocks` reads of its option; with [`OptionUse::Properties`] a view decides
+    /// options alike in what is read once. `None` when the set has no `option_blocks`.
+    pub fn option_use(&self) -> Option<&OptionUse> {
+        self.option_use.as_ref()
     }
 
     /// `lock_keys(option)`: the keys an option occupies.
