@@ -623,15 +623,18 @@ pub fn catalogue_view(
         let Some(category) = catalogue.catalogue().categories().get(*category) else {
             continue;
         };
-        let options: Vec<OptionView> = members
-            .iter()
-            .filter_map(|&i| catalogue.entries().get(i).map(|entry| (i, entry)))
-            .map(|(i, entry)| OptionView {
-                option: Arc::clone(&entry.option),
-                keys: entry.keys.clone().unwrap_or_else(|_| Arc::from([])),
-                availability: decider.decide_entry(i, entry),
-            })
-            .collect();
+        // At its final size: grown by doubling, a large category's vector is copied again and
+        // again, and its pages faulted in anew on every view.
+        let mut options: Vec<OptionView> = Vec::with_capacity(members.len());
+        for &i in members {
+            if let Some(entry) = catalogue.entries().get(i) {
+                options.push(OptionView {
+                    option: Arc::clone(&entry.option),
+                    keys: entry.keys.clone().unwrap_or_else(|_| Arc::from([])),
+                    availability: decider.decide_entry(i, entry),
+                });
+            }
+        }
         if !options.is_empty() {
             categories.push(CategoryView {
                 category: category.clone(),

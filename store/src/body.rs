@@ -913,10 +913,7 @@ impl Body {
             query = query.bind(after);
         }
         let mut tx = self.pool.begin().await?;
-        let mut ids = query
-            .bind(i64::from(first) + 1)
-            .fetch_all(&mut *tx)
-            .await?;
+        let mut ids = query.bind(i64::from(first) + 1).fetch_all(&mut *tx).await?;
         let has_next_page = ids.len() > first as usize;
         ids.truncate(first as usize);
         let cases = Self::load_cases(&mut tx, &ids).await?;
@@ -957,8 +954,7 @@ impl Body {
             history = history.bind(id);
         }
         let rows = rows.fetch_all(&mut *conn).await?;
-        let mut lines_of: HashMap<i64, Vec<tillval_services::case::CaseLine>> =
-            HashMap::new();
+        let mut lines_of: HashMap<i64, Vec<tillval_services::case::CaseLine>> = HashMap::new();
         for row in lines.fetch_all(&mut *conn).await? {
             lines_of
                 .entry(row.case_id)
@@ -973,8 +969,7 @@ impl Body {
                 .or_default()
                 .push(history_from(row.entry)?);
         }
-        let mut by_id: HashMap<i64, CaseRow> =
-            rows.into_iter().map(|row| (row.id, row)).collect();
+        let mut by_id: HashMap<i64, CaseRow> = rows.into_iter().map(|row| (row.id, row)).collect();
         let mut cases = Vec::with_capacity(ids.len());
         for id in ids {
             if let Some(row) = by_id.remove(id) {

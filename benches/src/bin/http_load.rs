@@ -1,6 +1,7 @@
 //! The HTTP load tool: `tillval serve --demo` (the real binary, as a process) against a bare
 //! async-graphql + axum server (this binary again, as a process) that answers the same queries
-//! with the same objects from memory. Each is loaded in turn with N connections from this
+//! with the same objects: the catalogue from memory, and a cart line committed to SQLite as
+//! tillval commits it (WAL, `synchronous = FULL`, `BEGIN IMMEDIATE`). Each is loaded in turn with N connections from this
 //! process, for the `catalogue` query and for `cartLinesAdd`; it prints requests/s, p50, p99
 //! and the ratio tillval / bare. Loopback only, bounded in time and requests.
 //!
@@ -9,7 +10,6 @@
 //! The `tillval` binary is taken from `TILLVAL_BIN`, or from beside this one (it is built with
 //! `cargo build --release -p tillval-graphql` if it is not there).
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
@@ -37,7 +37,8 @@ const REMOVE: &str = r#"mutation($id: ID!, $o: ID!) { cartLinesRemove(rentalObje
 const OPTION: &str = "gid://tillval/AddOnOption/dm-bosch-serie4";
 
 // ---------------------------------------------------------------------------------------------
-// The bare server: the same shapes, from memory, no auth, no database, no rules.
+// The bare server: the same shapes; the catalogue from memory, the cart committed to SQLite;
+// no auth, no rules.
 
 #[derive(Debug, Clone, Deserialize, SimpleObject)]
 struct Money {
@@ -119,52 +120,108 @@ impl BareQuery {
     }
 }
 
-/// Carts per apartment, in memory.
-struct BareMutation(Arc<std::sync::Mutex<HashMap<String, Vec<String>>>>);
+/// Carts per apartment, committed to SQLite as tillval commits them (WAL, `synchronous = FULL`,
+/// one `BEGIN IMMEDIATE` transaction per change), so that `cartLinesAdd` is a fair pair: the
+/// same durable write, without auth, rules or the cart's other checks.
+struct BareMutation(sqlx::SqlitePool);
 
-#[Object]
 impl BareMutation {
-    async fn cart_lines_add(&self, rental_object_id: ID, lines: Vec<LineInput>) -> CartPayload {
-        let mut carts = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        let cart = carts.entry(rental_object_id.to_string()).or_default();
+    async fn change(
+        &self,
+        object: &str,
+        add: &[String],
+        remove: &[String],
+    ) -> Result<CartPayload, sqlx::Error> {
+        let mut tx = self.0.begin_with("BEGIN IMMEDIATE").await?;
         let mut user_errors = Vec::new();
-        for line in lines {
-            let _ = line.quantity;
-            if cart.iter().any(|o| o.as_str() == line.option_id.as_str()) {
+        for option in add {
+            let inserted = sqlx::query(
+                "INSERT INTO cart_lines (rental_object_id, option_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            )
+            .bind(object)
+            .bind(option)
+            .execute(&mut *tx)
+            .await?;
+            if inserted.rows_affected() == 0 {
                 user_errors.push(UserError {
                     code: "ALREADY_IN_CART".into(),
                 });
-            } else {
-                cart.push(line.option_id.to_string());
             }
         }
-        CartPayload {
+        for option in remove {
+            sqlx::query("DELETE FROM cart_lines WHERE rental_object_id = $1 AND option_id = $2")
+                .bind(object)
+                .bind(option)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let count: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM cart_lines WHERE rental_object_id = $1")
+                .bind(object)
+                .fetch_one(&mut *tx)
+                .await?;
+        tx.commit().await?;
+        Ok(CartPayload {
             cart: BareCart {
-                article_count: cart.len() as i32,
+                article_count: i32::try_from(count).unwrap_or(i32::MAX),
             },
             user_errors,
-        }
+        })
+    }
+}
+
+#[Object]
+impl BareMutation {
+    async fn cart_lines_add(
+        &self,
+        rental_object_id: ID,
+        lines: Vec<LineInput>,
+    ) -> async_graphql::Result<CartPayload> {
+        let add: Vec<String> = lines.iter().map(|l| l.option_id.to_string()).collect();
+        Ok(self.change(rental_object_id.as_str(), &add, &[]).await?)
     }
 
-    async fn cart_lines_remove(&self, rental_object_id: ID, option_ids: Vec<ID>) -> CartPayload {
-        let mut carts = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        let cart = carts.entry(rental_object_id.to_string()).or_default();
-        cart.retain(|o| !option_ids.iter().any(|id| id.as_str() == o));
-        CartPayload {
-            cart: BareCart {
-                article_count: cart.len() as i32,
-            },
-            user_errors: Vec::new(),
-        }
+    async fn cart_lines_remove(
+        &self,
+        rental_object_id: ID,
+        option_ids: Vec<ID>,
+    ) -> async_graphql::Result<CartPayload> {
+        let remove: Vec<String> = option_ids.iter().map(|id| id.as_str().to_owned()).collect();
+        Ok(self.change(rental_object_id.as_str(), &[], &remove).await?)
     }
+}
+
+/// The bare server's SQLite file, with tillval's pragmas.
+async fn bare_database(path: &Path) -> Result<sqlx::SqlitePool, AnyError> {
+    use sqlx::sqlite::{
+        SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+    };
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .busy_timeout(Duration::from_secs(10));
+    let pool = SqlitePoolOptions::new()
+        .max_connections(10)
+        .connect_with(options)
+        .await?;
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS cart_lines (rental_object_id TEXT NOT NULL, option_id TEXT NOT NULL, \
+         PRIMARY KEY (rental_object_id, option_id))",
+    )
+    .execute(&pool)
+    .await?;
+    Ok(pool)
 }
 
 async fn serve_bare(data: &Path) -> Result<(), AnyError> {
     let answer: serde_json::Value = serde_json::from_slice(&std::fs::read(data)?)?;
     let catalogue: BareCatalogue = serde_json::from_value(answer["catalogue"].clone())?;
+    let carts = bare_database(&data.with_extension("bare.db")).await?;
     let schema = Schema::build(
         BareQuery(Arc::new(catalogue)),
-        BareMutation(Arc::default()),
+        BareMutation(carts),
         EmptySubscription,
     )
     .finish();
@@ -304,6 +361,9 @@ async fn run(args: &[String]) -> Result<(), AnyError> {
         .arg("--database")
         .arg(format!("sqlite://{}", database.display()))
         .env("TILLVAL_JWT_SECRET", SECRET)
+        // One address sends everything: the per-address fair limit would measure itself (its
+        // cost is `http_catalogue`'s), and the bare server has none.
+        .env("TILLVAL_LIMITS", "off")
         .env("RUST_LOG", "warn");
     let tillval = ServerProcess::start(command)?;
     let auth = Auth::new(SECRET.as_bytes())?;
