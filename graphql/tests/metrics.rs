@@ -142,7 +142,14 @@ async fn operations_errors_latency_and_gauges_are_counted() {
         text.contains("# TYPE tillval_rule_budget_hits counter"),
         "{text}"
     );
+    // The same household unchanged: its view is the memoised one, and no rule runs.
     server.data(Some(&anna), catalogue, object).await;
+    let (_, text) = scrape(&server, None).await;
+    assert_eq!(calls(&text, "order_blocks"), Some(gate), "{text}");
+    // Another household: decided, so the counts grow.
+    let bertil = server.token("bertil-lind");
+    let other = json!({ "o": common::object_id("lgh-1004") });
+    server.data(Some(&bertil), catalogue, other).await;
     let (_, text) = scrape(&server, None).await;
     assert!(calls(&text, "order_blocks").unwrap() > gate, "{text}");
 
