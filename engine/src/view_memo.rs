@@ -67,14 +67,27 @@ impl std::fmt::Debug for ViewMemo {
     }
 }
 
-/// The weight of one memoised view: its options, and one for the view itself.
+/// The weight of one memoised view: its options, the facts and cart lines kept to compare,
+/// and one for the view itself (so that many households with small views are bounded too).
 fn weight(memoised: &Memoised) -> u32 {
-    let options = memoised.view.options().count();
-    u32::try_from(options.saturating_add(1)).unwrap_or(u32::MAX)
+    let facts = &memoised.facts;
+    let units = memoised.view.options().count()
+        + facts.ongoing_orders.len()
+        + facts.unpaid_fees.len()
+        + facts.co_tenants.len()
+        + memoised.cart.lines().len()
+        + 1;
+    u32::try_from(units).unwrap_or(u32::MAX)
+}
+
+/// The memo's key: the household.
+fn household(facts: &TenantFacts) -> (TenantId, RentalObjectId) {
+    (facts.tenant.clone(), facts.rental_object.id().clone())
 }
 
 impl ViewMemo {
-    /// A memo holding at most `max_options` options' decisions, all views together.
+    /// A memo holding at most `max_options` options' decisions (with the facts and cart lines
+    /// kept beside them), all views together.
     pub fn new(max_options: u64) -> ViewMemo {
         ViewMemo {
             views: moka::sync::Cache::builder()
@@ -110,10 +123,9 @@ impl ViewMemo {
         facts: &TenantFacts,
         cart: &Cart,
     ) -> Option<Arc<CatalogueView>> {
-        let key = (facts.tenant.clone(), facts.rental_object.id().clone());
         let memoised = self
             .views
-            .get(&key)
+            .get(&household(facts))
             .filter(|m| m.decided_from(rules, catalogue, facts, cart));
         let counter = if memoised.is_some() {
             &self.hits
@@ -135,9 +147,8 @@ impl ViewMemo {
     ) -> Arc<CatalogueView> {
         let view = Arc::new(catalogue_view(rules, catalogue, facts, cart));
         if view.fault.is_none() {
-            let key = (facts.tenant.clone(), facts.rental_object.id().clone());
             self.views.insert(
-                key,
+                household(facts),
                 Arc::new(Memoised {
                     rule_set_fingerprint: rules.fingerprint(),
                     catalogue: Arc::clone(catalogue),

@@ -154,12 +154,13 @@ const LOOKUP_ONLY_KEY_BLOCKS: [&str; 4] = [
     "fn key_blocks(tenant, key) {\n  let reasons = [];\n  if tenant.has_ongoing_order(key) && open(tenant) { reasons.push(#{ code: \"ONGOING_ORDER\", case_number: tenant.ongoing_order(key) }); }\n  if tenant.has_unpaid_fee(key) { reasons.push(#{ code: \"UNPAID_FEE\", remaining: tenant.unpaid_fee(key) }); }\n  reasons\n}\nprivate fn open(t) { t.ordering_enabled }",
 ];
 
-fn key_blocks_set(script: &str) -> RuleSet {
+/// A rule set of the shipped rules with `script` (one file) in place of one of its functions.
+fn set_with_script(script: &str) -> RuleSet {
     use tillval_engine::rules::{RuleSetSource, SandboxLimits, ScriptSource};
     let source = RuleSetSource {
-        manifest: "name = \"key-use\"\nversion = \"1\"\n".into(),
+        manifest: "name = \"variant\"\nversion = \"1\"\n".into(),
         scripts: vec![ScriptSource {
-            name: "key_blocks.rhai".into(),
+            name: "variant.rhai".into(),
             code: script.into(),
         }],
         messages_sv: None,
@@ -182,7 +183,7 @@ fn key_use_pairs() -> &'static [(RuleSet, RuleSet)] {
                 );
                 let direct =
                     script.replacen('{', &read, 1) + "\nprivate fn key_length(k) { k.len() }";
-                (key_blocks_set(script), key_blocks_set(&direct))
+                (set_with_script(script), set_with_script(&direct))
             })
             .collect()
     })
@@ -248,21 +249,6 @@ const PROPERTY_ONLY_OPTION_BLOCKS: [&str; 3] = [
     "fn option_blocks(tenant, option) {\n  if option.keys.len() > 0 && option.monthly_price.amount % 2 == 1 { return [#{ code: \"DEBT\", debt: tenant.debt }]; }\n  []\n}",
 ];
 
-fn option_blocks_set(script: &str) -> RuleSet {
-    use tillval_engine::rules::{RuleSetSource, SandboxLimits, ScriptSource};
-    let source = RuleSetSource {
-        manifest: "name = \"option-use\"\nversion = \"1\"\n".into(),
-        scripts: vec![ScriptSource {
-            name: "option_blocks.rhai".into(),
-            code: script.into(),
-        }],
-        messages_sv: None,
-        messages_en: None,
-        tests: Vec::new(),
-    };
-    RuleSet::compile(&source, SandboxLimits::default()).expect("the variant compiles")
-}
-
 fn option_use_pairs() -> &'static [(RuleSet, RuleSet)] {
     static SETS: OnceLock<Vec<(RuleSet, RuleSet)>> = OnceLock::new();
     SETS.get_or_init(|| {
@@ -272,7 +258,7 @@ fn option_use_pairs() -> &'static [(RuleSet, RuleSet)] {
                 let option = second_parameter(script);
                 let read = format!("{{\n  let _whole = whole({option});");
                 let direct = script.replacen('{', &read, 1) + "\nprivate fn whole(o) { o }";
-                (option_blocks_set(script), option_blocks_set(&direct))
+                (set_with_script(script), set_with_script(&direct))
             })
             .collect()
     })

@@ -57,30 +57,12 @@ impl KeyUse {
         if shadowed {
             return KeyUse::Direct;
         }
-        let Some(function) = ast
-            .iter_fn_def()
-            .find(|f| f.name == "key_blocks" && f.params.len() == 2)
-        else {
+        let Some((alone, tenant, key)) = function_alone(ast, "key_blocks") else {
             return KeyUse::Direct;
         };
-        let (Some(tenant), Some(key)) = (function.params.first(), function.params.get(1)) else {
-            return KeyUse::Direct;
-        };
-        // An AST of `key_blocks` alone (beside an empty function), whose walk is that function's
-        // body. Merged into a non-empty AST: rhai's filter is skipped when merging into an
-        // empty one, which would bring every function along.
-        let Ok(root) = Engine::new_raw().compile("private fn __tillval_walk_root() {}") else {
-            return KeyUse::Direct;
-        };
-        let alone = root.merge_filtered(ast, |_, _, _, name, params| {
-            name == "key_blocks" && params == 2
-        });
-        if alone.iter_fn_def().count() != 2 {
-            return KeyUse::Direct;
-        }
         let mut walk = Walk {
-            tenant: tenant.as_str(),
-            key: key.as_str(),
+            tenant: &tenant,
+            key: &key,
             reads: [false; 3],
             direct: false,
         };
@@ -103,6 +85,41 @@ struct Walk<'a> {
     /// Which facts the look-ups read: ongoing orders, unpaid fees, cart keys.
     reads: [bool; 3],
     direct: bool,
+}
+
+/// The well-known function `name` (arity 2) of the merged AST alone, as an AST whose walk is its
+/// body, with its two parameters' names; `None` when the set has no such function.
+pub(super) fn function_alone(ast: &AST, name: &str) -> Option<(AST, String, String)> {
+    let function = ast
+        .iter_fn_def()
+        .find(|f| f.name == name && f.params.len() == 2)?;
+    let first = function.params.first()?.to_string();
+    let second = function.params.get(1)?.to_string();
+    // Beside an empty function: rhai's filter is skipped when merging into an empty AST, which
+    // would bring every function along.
+    let root = Engine::new_raw()
+        .compile("private fn __tillval_walk_root() {}")
+        .ok()?;
+    let alone = root.merge_filtered(ast, |_, _, _, n, params| n == name && params == 2);
+    (alone.iter_fn_def().count() == 2).then_some((alone, first, second))
+}
+
+/// A statement that declares (`let`, `for`, `catch`), assigns or captures (for a closure) one
+/// of `parameters`: after it, the name may stand for another value.
+pub(super) fn replaces(statement: &Stmt, parameters: [&str; 2]) -> bool {
+    let is_parameter = |name: &str| parameters.contains(&name);
+    match statement {
+        Stmt::Var(x, ..) => is_parameter(x.0.name.as_str()),
+        Stmt::For(x, ..) => {
+            is_parameter(x.0.name.as_str())
+                || x.1.as_ref().is_some_and(|i| is_parameter(i.name.as_str()))
+        }
+        Stmt::Assignment(x) => parameters.iter().any(|p| mentions(&x.1.lhs, p)),
+        // The caught value is named like a parameter inside the catch block.
+        Stmt::TryCatch(x, _) => variable_name(&x.expr).is_some_and(is_parameter),
+        Stmt::Share(_) => true,
+        _ => false,
+    }
 }
 
 pub(super) fn variable_name(expr: &Expr) -> Option<&str> {
@@ -146,7 +163,7 @@ impl Walk<'_> {
             return true;
         };
         let direct = match node {
-            ASTNode::Stmt(statement) => self.replaces_a_parameter(statement),
+            ASTNode::Stmt(statement) => replaces(statement, [self.tenant, self.key]),
             ASTNode::Expr(expr) => match variable_name(expr) {
                 Some(name) if name == self.key => !self.is_lookup_argument(expr, path),
                 _ => self.calls_a_tenant_method_that_may_write(expr),
@@ -157,23 +174,6 @@ impl Walk<'_> {
             self.direct = true;
         }
         !direct
-    }
-
-    /// A statement that declares, assigns or captures (for a closure) the tenant or the key.
-    fn replaces_a_parameter(&self, statement: &Stmt) -> bool {
-        let is_parameter = |name: &str| name == self.tenant || name == self.key;
-        match statement {
-            Stmt::Var(x, ..) => is_parameter(x.0.name.as_str()),
-            Stmt::For(x, ..) => {
-                is_parameter(x.0.name.as_str())
-                    || x.1.as_ref().is_some_and(|i| is_parameter(i.name.as_str()))
-            }
-            Stmt::Assignment(x) => mentions(&x.1.lhs, self.tenant) || mentions(&x.1.lhs, self.key),
-            // The caught value is named like a parameter inside the catch block.
-            Stmt::TryCatch(x, _) => variable_name(&x.expr).is_some_and(is_parameter),
-            Stmt::Share(_) => true,
-            _ => false,
-        }
     }
 
     /// `tenant.method(…)` where the method is not a native look-up: a script method gets the

@@ -13,9 +13,11 @@
 
 use std::collections::BTreeSet;
 
-use rhai::{AST, ASTNode, Engine, Expr, Stmt};
+use rhai::{AST, ASTNode, Expr, Stmt};
 
-use super::key_use::{OTHER_TENANT_METHODS, first_link, lookup, mentions, variable_name};
+use super::key_use::{
+    OTHER_TENANT_METHODS, first_link, function_alone, lookup, replaces, variable_name,
+};
 
 /// What `option_blocks` reads of its option.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,28 +35,17 @@ pub enum OptionUse {
 impl OptionUse {
     /// Walks the merged AST's `option_blocks`; `None` when the set has none.
     pub(crate) fn of(ast: &AST) -> Option<OptionUse> {
-        let function = ast
-            .iter_fn_def()
+        ast.iter_fn_def()
             .find(|f| f.name == "option_blocks" && f.params.len() == 2)?;
+        let Some((alone, tenant, option)) = function_alone(ast, "option_blocks") else {
+            return Some(OptionUse::Direct);
+        };
         if ast.iter_fn_def().any(|f| f.name == "in_cart") {
             return Some(OptionUse::Direct);
         }
-        let (Some(tenant), Some(option)) = (function.params.first(), function.params.get(1)) else {
-            return Some(OptionUse::Direct);
-        };
-        // `option_blocks` alone, as for `KeyUse` (rhai's filter is skipped into an empty AST).
-        let Ok(root) = Engine::new_raw().compile("private fn __tillval_walk_root() {}") else {
-            return Some(OptionUse::Direct);
-        };
-        let alone = root.merge_filtered(ast, |_, _, _, name, params| {
-            name == "option_blocks" && params == 2
-        });
-        if alone.iter_fn_def().count() != 2 {
-            return Some(OptionUse::Direct);
-        }
         let mut walk = Walk {
-            tenant: tenant.as_str(),
-            option: option.as_str(),
+            tenant: &tenant,
+            option: &option,
             read: BTreeSet::new(),
             in_cart: false,
             direct: false,
@@ -85,7 +76,7 @@ impl Walk<'_> {
             return true;
         };
         let direct = match node {
-            ASTNode::Stmt(statement) => self.replaces_a_parameter(statement),
+            ASTNode::Stmt(statement) => replaces(statement, [self.tenant, self.option]),
             ASTNode::Expr(expr) => match variable_name(expr) {
                 Some(name) if name == self.option => !self.is_property_read(expr, path),
                 _ => self.calls_a_method_that_may_write(expr),
@@ -96,23 +87,6 @@ impl Walk<'_> {
             self.direct = true;
         }
         !direct
-    }
-
-    fn replaces_a_parameter(&self, statement: &Stmt) -> bool {
-        let is_parameter = |name: &str| name == self.tenant || name == self.option;
-        match statement {
-            Stmt::Var(x, ..) => is_parameter(x.0.name.as_str()),
-            Stmt::For(x, ..) => {
-                is_parameter(x.0.name.as_str())
-                    || x.1.as_ref().is_some_and(|i| is_parameter(i.name.as_str()))
-            }
-            Stmt::Assignment(x) => {
-                mentions(&x.1.lhs, self.tenant) || mentions(&x.1.lhs, self.option)
-            }
-            Stmt::TryCatch(x, _) => variable_name(&x.expr).is_some_and(is_parameter),
-            Stmt::Share(_) => true,
-            _ => false,
-        }
     }
 
     /// A method called on the tenant that is not one of its native read-only ones, or any
